@@ -1,0 +1,194 @@
+"""Extraction: HTML -> :class:`Extracted` (title, body paragraphs, metadata, DOM facts).
+
+Two passes over the page:
+
+1. a selectolax (lexbor) pre-pass reads what trafilatura does not hand back — meta tags,
+   canonical, JSON-LD, links, images, captions, tracking pixels — and removes the nodes
+   that the rule packs name (``strip_selectors``);
+2. trafilatura extracts the body and the metadata, with ``include_comments=False``.
+
+The language is detected on the extracted text with py3langid (trafilatura leaves it
+null unless told a target language).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timezone
+
+import py3langid
+import trafilatura
+from selectolax.lexbor import LexborHTMLParser
+
+from .errors import NoArticle, NotHTML
+from .models import Extracted, Link, PageMeta
+from .rules import RuleSet
+from .text import normalize_space, sanitize
+from .urls import absolutize
+
+_WS = re.compile(r"\s+")
+_MIN_TEXT = 25  # characters: less than this is "no article"
+
+
+def _jsonld_objects(raw: str) -> list[dict]:
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        return []
+    stack, out = [data], []
+    while stack and len(out) < 50:
+        item = stack.pop(0)
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            graph = item.get("@graph")
+            if isinstance(graph, list):
+                stack.extend(graph)
+            out.append(item)
+    return out
+
+
+def read_dom(tree: LexborHTMLParser, base_url: str | None, rules: RuleSet | None = None) -> PageMeta:
+    """Collect the DOM facts attribution needs (everything, before any pruning)."""
+    meta = PageMeta()
+    html = tree.css_first("html")
+    if html is not None:
+        meta.lang = (html.attributes.get("lang") or "").strip() or None
+    title = tree.css_first("title")
+    if title is not None:
+        meta.title_tag = normalize_space(title.text()) or None
+    meta.h1 = [t for t in (normalize_space(n.text()) for n in tree.css("h1")) if t]
+    for node in tree.css("meta"):
+        attrs = node.attributes
+        key = attrs.get("property") or attrs.get("name") or attrs.get("itemprop")
+        content = attrs.get("content")
+        if key and content is not None and key.lower() not in meta.meta:
+            meta.meta[key.lower()] = normalize_space(content)
+    for node in tree.css("link[rel]"):
+        rel = (node.attributes.get("rel") or "").lower().split()
+        if "canonical" in rel and meta.canonical is None:
+            meta.canonical = absolutize(node.attributes.get("href"), base_url or "")
+    for node in tree.css('script[type="application/ld+json"]'):
+        meta.jsonld.extend(_jsonld_objects(node.text() or ""))
+    base = base_url or meta.canonical or ""
+    for node in tree.css("a[href]"):
+        href = absolutize(node.attributes.get("href"), base)
+        if href:
+            text = normalize_space(node.text())
+            meta.links.append(Link(href=href, text=text, rel=(node.attributes.get("rel") or "").lower()))
+    for node in tree.css("img"):
+        attrs = node.attributes
+        src = absolutize(attrs.get("src") or attrs.get("data-src"), base)
+        if not src:
+            continue
+        if attrs.get("width") in ("0", "1") or attrs.get("height") in ("0", "1") or "count.gif" in src:
+            meta.pixels.append(src)
+        meta.images.append((src, normalize_space(attrs.get("alt") or "")))
+    meta.captions = [t for t in (normalize_space(n.text()) for n in tree.css("figcaption")) if t]
+    if rules is not None:
+        for selector in rules.provider_name_selectors:
+            for node in tree.css(selector):
+                name = normalize_space(node.attributes.get("data-provider-name") or node.text())
+                if name and name not in meta.providers:
+                    meta.providers.append(name)
+        for selector in rules.provider_link_selectors:
+            for node in tree.css(selector):
+                href = absolutize(node.attributes.get("href"), base)
+                if href and href not in meta.provider_links:
+                    meta.provider_links.append(href)
+    return meta
+
+
+def _iso_utc(value: str | None) -> str | None:
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            dt = datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
+        else:
+            dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            if dt.tzinfo is None:
+                dt = dt.replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def published_of(meta: PageMeta, fallback: str | None) -> str | None:
+    """Full timestamps from meta / JSON-LD beat trafilatura's date-only answer."""
+    candidates = [
+        meta.meta.get("article:published_time"),
+        meta.meta.get("og:published_time"),
+        meta.meta.get("datepublished"),
+        meta.meta.get("date"),
+    ]
+    candidates += [o.get("datePublished") for o in meta.jsonld if isinstance(o.get("datePublished"), str)]
+    for value in candidates:
+        iso = _iso_utc(value)
+        if iso:
+            return iso
+    return _iso_utc(fallback)
+
+
+def detect_language(text: str, hint: str | None) -> str | None:
+    sample = text[:5000]
+    if len(sample.strip()) >= 40:
+        lang, _score = py3langid.classify(sample)
+        return lang
+    if hint:
+        return hint.split("-")[0].split("_")[0].lower() or None
+    return None
+
+
+def _authors(value: str | None) -> list[str]:
+    if not value:
+        return []
+    parts = [normalize_space(p) for p in re.split(r";|\s+and\s+|,\s+(?=[A-Z])", value)]
+    return [p for p in parts if p]
+
+
+def looks_binary(data: str) -> bool:
+    sample = data[:4096]
+    if not sample:
+        return False
+    bad = sum(1 for ch in sample if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\t\n\r\f"))
+    return bad / len(sample) > 0.05
+
+
+def extract(html: str, url: str | None, rules: RuleSet | None = None) -> Extracted:
+    """Extract one page. Raises NotHTML for binary input, NoArticle when nothing article-like is found."""
+    if looks_binary(html):
+        raise NotHTML("input is binary, not an HTML page", target=url)
+    tree = LexborHTMLParser(html)
+    meta = read_dom(tree, url, rules)
+    page_url = url or meta.canonical or meta.meta.get("og:url")
+    strip_selectors = rules.strip_selectors if rules is not None else ()
+    if strip_selectors:
+        for selector in strip_selectors:
+            for node in tree.css(selector):
+                node.decompose()
+        html = tree.html or html
+    doc = trafilatura.bare_extraction(
+        html,
+        url=page_url,
+        include_comments=False,
+        with_metadata=True,
+        output_format="python",
+    )
+    text = sanitize(doc.text or "") if doc is not None else ""
+    paragraphs = [p for p in (normalize_space(line) for line in text.split("\n")) if p]
+    if doc is None or len("".join(paragraphs)) < _MIN_TEXT:
+        raise NoArticle("no article text found on the page", target=url)
+    title = normalize_space(sanitize(doc.title or "")) or (meta.h1[0] if meta.h1 else None)
+    return Extracted(
+        url=page_url,
+        title=title,
+        paragraphs=paragraphs,
+        language=detect_language(" ".join(paragraphs), meta.lang or meta.meta.get("og:locale")),
+        published=published_of(meta, doc.date),
+        authors=_authors(doc.author),
+        sitename=normalize_space(doc.sitename or "") or None,
+        meta=meta,
+    )

@@ -1,0 +1,134 @@
+"""Extraction worker processes with a hard per-page time limit.
+
+trafilatura's ``extract()`` has no time or size limit of its own (a 4 MB page of small
+tables takes about 30 s), and CPU-bound work wants both cores. Each worker is a
+process started from a forkserver that has already imported the pipeline, so a
+start costs milliseconds and never forks a process that holds threads. A worker
+that overruns its limit is killed and replaced; the caller gets ExtractionTimeout.
+
+``WorkerPool.run`` blocks and is thread-safe: the async poller calls it through
+``asyncio.to_thread``, one call per page.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import threading
+from dataclasses import dataclass
+
+from . import errors
+from .config import OutletConfig
+from .errors import ExtractionTimeout, HarvesterError
+from .models import Page
+
+_PRELOAD = ["harvester.pipeline"]
+
+
+def _serve(conn, outlets: tuple[OutletConfig, ...]) -> None:
+    from .pipeline import Knowledge, process
+
+    knowledge = Knowledge.load(outlets)
+    while True:
+        try:
+            page = conn.recv()
+        except (EOFError, OSError):
+            return
+        if page is None:
+            return
+        try:
+            conn.send(("ok", process(page, knowledge).record))
+        except HarvesterError as exc:
+            conn.send(("error", type(exc).__name__, exc.message, exc.target))
+        except Exception as exc:  # a bug in a stage: report it, keep the worker alive
+            conn.send(("error", "ExtractError", f"{type(exc).__name__}: {exc}", page.url))
+
+
+@dataclass
+class _Worker:
+    process: multiprocessing.Process
+    conn: object
+
+
+def cpu_count() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
+class WorkerPool:
+    def __init__(self, size: int = 0, timeout: float = 10.0, outlets: tuple[OutletConfig, ...] = ()) -> None:
+        self.size = size or cpu_count()
+        self.timeout = timeout
+        self.outlets = outlets
+        self._ctx = multiprocessing.get_context("forkserver")
+        self._ctx.set_forkserver_preload(_PRELOAD)
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._all: list[_Worker] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        for _ in range(self.size):
+            self._idle.put(self._spawn())
+
+    def _spawn(self) -> _Worker:
+        parent, child = self._ctx.Pipe()
+        proc = self._ctx.Process(target=_serve, args=(child, self.outlets), daemon=True)
+        proc.start()
+        child.close()
+        worker = _Worker(proc, parent)
+        with self._lock:
+            self._all.append(worker)
+        return worker
+
+    def _retire(self, worker: _Worker) -> None:
+        worker.process.kill()
+        worker.process.join(timeout=5)
+        worker.conn.close()
+        with self._lock:
+            self._all.remove(worker)
+
+    def run(self, page: Page) -> dict:
+        """Process one page in a worker; returns the record or raises the stage's error."""
+        worker = self._idle.get()
+        try:
+            worker.conn.send(page)
+            if not worker.conn.poll(self.timeout):
+                self._retire(worker)
+                worker = self._spawn()
+                raise ExtractionTimeout(f"extraction took longer than {self.timeout:g}s", target=page.url)
+            reply = worker.conn.recv()
+        except (EOFError, OSError, BrokenPipeError):
+            self._retire(worker)
+            worker = self._spawn()
+            raise errors.ExtractError("extraction worker died", target=page.url) from None
+        finally:
+            if not self._closed:
+                self._idle.put(worker)
+        if reply[0] == "ok":
+            return reply[1]
+        _, cls_name, message, target = reply
+        cls = getattr(errors, cls_name, errors.ExtractError)
+        raise cls(message, target=target)
+
+    def close(self) -> None:
+        self._closed = True
+        with self._lock:
+            workers = list(self._all)
+        for worker in workers:
+            try:
+                worker.conn.send(None)
+            except OSError:
+                pass
+        for worker in workers:
+            worker.process.join(timeout=2)
+            if worker.process.is_alive():
+                worker.process.kill()
+            worker.conn.close()
+
+    def __enter__(self) -> "WorkerPool":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
