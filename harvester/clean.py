@@ -176,8 +176,10 @@ def clean(extracted: Extracted, rules: RuleSet, *, domain: str | None) -> Cleane
             paragraphs = apply_rule(rule, paragraphs, removals)
         if not pack.generic:
             scan_links(pack, links, removals)
-    paragraphs = drop_title_repeats(paragraphs, title, rules, removals)
-    paragraphs = strip_signoff(paragraphs, rules, removals)
+    if rules.enabled("generic-title-repeat"):
+        paragraphs = drop_title_repeats(paragraphs, title, rules, removals)
+    if rules.enabled("generic-signoff"):
+        paragraphs = strip_signoff(paragraphs, rules, removals)
     aggregator = None
     if aggregator_name:
         agg_domain = domain if rules.aggregator_for(domain) else None
@@ -187,5 +189,5 @@ def clean(extracted: Extracted, rules: RuleSet, *, domain: str | None) -> Cleane
         paragraphs=paragraphs,
         aggregator=aggregator,
         removals=removals,
-        warnings=masked_numbers(title, paragraphs),
+        warnings=masked_numbers(title, paragraphs) if rules.enabled("generic-masked-numbers") else [],
     )

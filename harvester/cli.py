@@ -76,6 +76,52 @@ COMMANDS = {
           harvester fetch https://www.theregister.com/2024/02/15/story/ -o articles
         """,
     ),
+    "poll": (
+        "poll every due feed once and write new records (cron-safe)",
+        """\
+        Poll each feed of the config that is due, fetch every new entry's page, clean and
+        attribute it, and write one record per new story (duplicates across feeds are
+        written once). Conditional GET, Retry-After, backoff, robots.txt and per-host
+        limits keep it polite. A second poll started while one runs exits 75 at once.
+
+        Example:
+          harvester poll -c config.toml -q          # from cron
+          harvester poll --jsonl | jq -r .title     # as a stream
+        """,
+    ),
+    "feeds": (
+        "show each feed's state: last poll, status, errors, next due",
+        """\
+        Print one line per configured feed from the state database: when it was last
+        polled, its status, its error count and last error, and when it is next due.
+
+        Example:
+          harvester feeds -c config.toml
+          harvester feeds --json | jq '.[] | select(.status == "error")'
+        """,
+    ),
+    "discover": (
+        "list the feeds a page advertises or links to",
+        """\
+        Fetch URL and list the feeds it advertises (<link rel=alternate>) or links to,
+        one per line: URL, type, title.
+
+        Example:
+          harvester discover https://www.theregister.com/
+        """,
+    ),
+    "demo": (
+        "run a poll offline against the bundled fixtures on 127.0.0.1",
+        """\
+        Serve fixtures/ on a loopback port, write a temporary config that lists its
+        feeds, and run a real poll against it: what cron would do, with no internet.
+        Records go to DIR (default: ./demo-articles).
+
+        Example:
+          harvester demo
+          harvester demo -o /tmp/articles --jsonl
+        """,
+    ),
 }
 
 
@@ -115,6 +161,16 @@ def build_parser() -> argparse.ArgumentParser:
     subs["fetch"].add_argument("-o", "--output", metavar="DIR", help="write DIR/<id>.json instead of stdout")
     subs["fetch"].add_argument("--resolve-source", action="store_true",
                                help="look the story up in the outlet's own feed to recover its URL")
+    subs["poll"].add_argument("-o", "--output", metavar="DIR", help="write records here (default: output_dir)")
+    subs["poll"].add_argument("--jsonl", action="store_true", help="also stream records to stdout as JSON Lines"
+                              " (without -o, stdout only)")
+    subs["poll"].add_argument("--resolve-source", action="store_true",
+                              help="look each story up in its outlet's feed to recover the original URL")
+    subs["feeds"].add_argument("--json", action="store_true", help="print the states as a JSON array")
+    subs["discover"].add_argument("url", metavar="URL")
+    subs["demo"].add_argument("-o", "--output", metavar="DIR", default="demo-articles",
+                              help="write records here (default: ./demo-articles)")
+    subs["demo"].add_argument("--jsonl", action="store_true", help="also stream records to stdout")
     return parser
 
 
@@ -209,7 +265,114 @@ def cmd_fetch(args, config: Config) -> int:
     return fetch_urls(args.urls, config, out_dir=out_dir, resolve=args.resolve_source)
 
 
-HANDLERS = {"clean": cmd_clean, "attribute": cmd_attribute, "fetch": cmd_fetch}
+def cmd_poll(args, config: Config) -> int:
+    from dataclasses import replace
+
+    from .lock import Locked, run_lock
+    from .runner import poll
+
+    if args.resolve_source:
+        config = replace(config, settings=replace(config.settings, resolve_source=True))
+    if not config.feeds:
+        where = config.path or args.config
+        raise InputError(f"no [[feeds]] in {where}: nothing to poll (see config.toml for an example)")
+    out_dir = Path(args.output) if args.output else None
+    try:
+        with run_lock(config.settings.state_path):
+            code, summary = poll(config, out_dir=out_dir, jsonl=args.jsonl)
+    except Locked as exc:
+        log.warning("poll: another poll holds the lock %s; nothing done", exc)
+        return EXIT_LOCKED
+    level = logging.WARNING if summary.errors else logging.INFO
+    if not args.quiet:
+        log.log(max(level, logging.WARNING), "%s", summary.line("poll"))
+        for failure in summary.failures:
+            log.info("  failed: %s", failure)
+    return code
+
+
+def cmd_feeds(args, config: Config) -> int:
+    from .store import Store
+
+    store = Store(config.settings.state_path)
+    try:
+        states = {s.url: s for s in store.feeds()}
+    finally:
+        store.close()
+    rows = []
+    for feed in config.feeds:
+        st = states.get(feed.url)
+        rows.append({
+            "url": feed.url,
+            "name": feed.name,
+            "status": st.status if st else "never polled",
+            "last_poll": _iso(st.last_poll) if st else None,
+            "last_success": _iso(st.last_success) if st else None,
+            "next_due": _iso(st.next_due) if st and st.next_due else "now",
+            "errors": st.error_count if st else 0,
+            "last_error": st.last_error if st else None,
+            "records": st.records if st else 0,
+        })  # fmt: skip
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    print(format_feeds_table(rows))
+    return EXIT_OK
+
+
+def _iso(ts: float | None) -> str | None:
+    if not ts:
+        return None
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def format_feeds_table(rows: list[dict]) -> str:
+    head = ("FEED", "STATUS", "LAST POLL", "NEXT DUE", "ERR", "RECORDS", "LAST ERROR")
+    lines = [head]
+    for r in rows:
+        lines.append((
+            r["name"] or r["url"], r["status"], r["last_poll"] or "-", r["next_due"] or "-",
+            str(r["errors"]), str(r["records"]), (r["last_error"] or "")[:60],
+        ))  # fmt: skip
+    widths = [max(len(line[i]) for line in lines) for i in range(len(head) - 1)]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(line, widths)) + "  " + line[-1] for line in lines)
+
+
+def cmd_discover(args, config: Config) -> int:
+    import asyncio
+
+    from .feeds import discover_feeds
+    from .fetch import Fetcher
+
+    async def run():
+        async with Fetcher(config.settings) as fetcher:
+            return await fetcher.get(args.url)
+
+    resp = asyncio.run(run())
+    found = discover_feeds(resp.text(), url=resp.url)
+    for feed in found:
+        print(f"{feed.url}\t{feed.type}\t{feed.title or ''}")
+    if not found:
+        log.warning("discover: no feed found on %s", resp.url)
+        return EXIT_PARTIAL
+    return EXIT_OK
+
+
+def cmd_demo(args, config: Config) -> int:
+    from .demo import run_demo
+
+    return run_demo(Path(args.output), jsonl=args.jsonl, quiet=args.quiet)
+
+
+HANDLERS = {
+    "clean": cmd_clean,
+    "attribute": cmd_attribute,
+    "fetch": cmd_fetch,
+    "poll": cmd_poll,
+    "feeds": cmd_feeds,
+    "discover": cmd_discover,
+    "demo": cmd_demo,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

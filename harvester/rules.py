@@ -22,6 +22,8 @@ ACTIONS = ("strip", "drop_line", "cut_from")
 WHERE = ("any", "head", "tail")
 HEAD_SIZE = 3  # "head": the first paragraphs of the body
 TAIL_SIZE = 4  # "tail": the last paragraphs of the body
+# steps clean.py applies in code (their parameters live in packs/generic.toml)
+BUILTIN_STEPS = ("generic-title-repeat", "generic-signoff", "generic-masked-numbers")
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 
@@ -71,6 +73,10 @@ class RuleSet:
     proxy_image_hosts: frozenset[str] = frozenset()
     ignore_link_domains: frozenset[str] = frozenset()
     wires: tuple[tuple[str, re.Pattern], ...] = ()  # (outlet name, dateline pattern)
+    disabled: frozenset[str] = frozenset()  # rule ids left out (tests prove each rule is needed)
+
+    def enabled(self, rule_id: str) -> bool:
+        return rule_id not in self.disabled
 
     @property
     def strip_selectors(self) -> tuple[str, ...]:
@@ -90,7 +96,7 @@ class RuleSet:
         return None
 
     def all_rule_ids(self) -> list[str]:
-        return [r.id for p in self.packs for r in p.rules]
+        return [r.id for p in self.packs for r in p.rules] + list(BUILTIN_STEPS)
 
 
 def _rules_dir() -> Path:
@@ -186,4 +192,5 @@ def load_rules(disabled: frozenset[str] = frozenset()) -> RuleSet:
             for name, patterns in generic.get("wires", {}).items()
             for p in patterns
         ),
+        disabled=disabled,
     )

@@ -1,0 +1,319 @@
+"""The orchestrators: ``fetch`` (a list of URLs) and ``poll`` (every due feed once).
+
+``poll_feed`` reads top to bottom like Miniflux's RefreshFeed: robots -> conditional
+GET -> 304? -> parse -> schedule the next check -> process new entries -> store. One
+feed failing never stops the others; each failure is logged once with its stage, URL
+and kind, and counted in the summary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import IO
+
+from .config import Config, FeedConfig, Settings
+from .errors import (
+    HarvesterError,
+    HTTPStatus,
+    RobotsDisallowed,
+    StoreError,
+    UnsupportedContentType,
+)
+from .fetch import Fetcher, Response
+from .models import FeedEntry, Page
+from .output import remove_stale_temps, write_jsonl, write_record
+from .report import Progress, Summary
+from .store import Store, simhash
+from .urls import normalize_url
+from .workers import WorkerPool, cpu_count
+
+log = logging.getLogger("harvester")
+HTML_TYPES = ("text/html", "application/xhtml+xml", "")
+DAY = 86400.0
+
+
+def _fail(summary: Summary, exc: HarvesterError, what: str) -> None:
+    message = f"{exc.stage}: {exc.kind}: {exc.message} [{exc.target or what}]"
+    summary.failures.append(message)
+    log.warning("%s", message, extra={"stage": exc.stage, "kind": exc.kind, "url": exc.target or what})
+
+
+@dataclass
+class Sink:
+    """Where records go: a folder of JSON files, a JSON Lines stream, or both."""
+
+    out_dir: Path | None
+    stream: IO[str] | None = None
+
+    def emit(self, record: dict) -> None:
+        if self.out_dir is not None:
+            write_record(record, self.out_dir)
+        if self.stream is not None:
+            write_jsonl(record, self.stream)
+
+
+def _cap_html(html: str, settings: Settings) -> str:
+    limit = settings.max_extract_bytes
+    if len(html) > limit:
+        log.info("extract: page cut to %d characters (max_extract_bytes)", limit)
+        return html[:limit]
+    return html
+
+
+async def fetch_article(fetcher: Fetcher, url: str, settings: Settings) -> Response:
+    if settings.robots == "obey" and not await fetcher.robots_allowed(url):
+        raise RobotsDisallowed("robots.txt disallows this URL", target=url)
+    resp = await fetcher.get(url, accept="text/html,application/xhtml+xml;q=0.9,*/*;q=0.1")
+    if resp.content_type() not in HTML_TYPES:
+        raise UnsupportedContentType(f"not an HTML page ({resp.content_type()}); extraction skipped", target=url)
+    return resp
+
+
+# ---------------------------------------------------------------- fetch URL [URL ...]
+
+
+async def _fetch_all(urls: list[str], config: Config, sink: Sink, summary: Summary) -> None:
+    settings = config.settings
+    progress = Progress(len(urls), "pages")
+    size = min(len(urls), settings.workers or cpu_count())
+    with WorkerPool(size=size, timeout=settings.extract_timeout, outlets=config.outlets) as pool:
+        async with Fetcher(settings) as fetcher:
+
+            async def one(url: str) -> None:
+                try:
+                    resp = await fetch_article(fetcher, url, settings)
+                    page = Page(html=_cap_html(resp.text(), settings), url=resp.url,
+                                fetched_at=datetime.now(timezone.utc))  # fmt: skip
+                    record = await asyncio.to_thread(pool.run, page)
+                    if settings.resolve_source:
+                        from .resolve import resolve_source_async
+
+                        record = await resolve_source_async(record, config, fetcher)
+                    sink.emit(record)
+                    summary.new += 1
+                except HarvesterError as exc:
+                    _fail(summary, exc, url)
+                finally:
+                    progress.advance(url)
+
+            await asyncio.gather(*(one(u) for u in urls))
+    progress.close()
+
+
+def fetch_urls(urls: list[str], config: Config, *, out_dir: Path | None, resolve: bool = False) -> int:
+    from dataclasses import replace
+
+    if resolve:
+        config = replace(config, settings=replace(config.settings, resolve_source=True))
+    summary = Summary()
+    sink = Sink(out_dir=out_dir, stream=None if out_dir else sys.stdout)
+    asyncio.run(_fetch_all(urls, config, sink, summary))
+    log.info("%s", summary.line("fetch"))
+    return exit_code(summary, total=len(urls))
+
+
+def exit_code(summary: Summary, *, total: int) -> int:
+    if not summary.errors:
+        return 0
+    produced = summary.new + summary.duplicates + summary.unchanged
+    return 3 if total and not produced and summary.errors >= total else 1
+
+
+# ---------------------------------------------------------------- poll
+
+
+def next_due(now: float, settings: Settings, feed: FeedConfig, *, hints: list[float | None]) -> float:
+    """The next poll: the interval, or later if the server asks (max-age, Expires, <ttl>)."""
+    interval = feed.interval if feed.interval is not None else settings.interval
+    wanted = max([interval, *(min(h, DAY) for h in hints if h)])
+    return now + wanted
+
+
+def backoff(now: float, settings: Settings, feed: FeedConfig, errors: int, retry_after: float | None) -> float:
+    """Exponential backoff after ``errors`` failures in a row, capped; never parked for good."""
+    interval = feed.interval if feed.interval is not None else settings.interval
+    base = max(interval, 60.0)
+    delay = min(settings.max_backoff, base * 2 ** max(0, errors - 1))
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, DAY))
+    return now + delay
+
+
+@dataclass
+class Poller:
+    config: Config
+    store: Store
+    sink: Sink
+    fetcher: Fetcher
+    pool: WorkerPool
+    summary: Summary = field(default_factory=Summary)
+    clock: callable = time.time
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def settings(self) -> Settings:
+        return self.config.settings
+
+    async def poll_feed(self, feed: FeedConfig) -> None:
+        from .feeds import parse_feed, parse_html_listing
+
+        now = self.clock()
+        state = self.store.feed(feed.url)
+        headers = {}
+        if state and state.etag:
+            headers["If-None-Match"] = state.etag
+        if state and state.last_modified:
+            headers["If-Modified-Since"] = state.last_modified
+        try:
+            if self.settings.robots == "obey" and not await self.fetcher.robots_allowed(feed.url):
+                raise RobotsDisallowed("robots.txt disallows this feed", target=feed.url)
+            resp = await self.fetcher.get(feed.url, headers=headers)
+            self.summary.feeds += 1
+            if resp.status == 304:
+                self.summary.unchanged += 1
+                due = next_due(now, self.settings, feed, hints=[resp.max_age()])
+                self.store.feed_polled(feed.url, now=now, next_due=due, status="not_modified")
+                log.info("poll: %s unchanged (304)", feed.url)
+                return
+            if feed.kind == "html":
+                parsed = parse_html_listing(resp.text(), url=resp.url, item=feed.item, link=feed.link,
+                                            title=feed.title, date=feed.date)  # fmt: skip
+            else:
+                parsed = parse_feed(resp.body, url=resp.url, headers=dict(resp.headers), language=feed.language)
+        except HarvesterError as exc:
+            if not isinstance(exc, HTTPStatus):
+                self.summary.feeds += 1 if exc.stage != "fetch" else 0
+            errors = self.store.error_count(feed.url) + 1
+            retry_after = exc.retry_after if isinstance(exc, HTTPStatus) else None
+            due = backoff(now, self.settings, feed, errors, retry_after)
+            self.store.feed_failed(feed.url, now=now, kind=exc.kind, message=str(exc), next_due=due)
+            _fail(self.summary, exc, feed.url)
+            return
+        new = await self.process_entries(feed, parsed.entries)
+        max_age = resp.max_age()
+        no_store = max_age == 0
+        due = next_due(now, self.settings, feed, hints=[max_age, parsed.ttl])
+        self.store.feed_polled(
+            feed.url, now=now, next_due=due, status="ok",
+            etag=None if no_store else resp.etag(),
+            last_modified=None if no_store else resp.last_modified(),
+            keep_validators=False, new_records=new,
+        )  # fmt: skip
+
+    async def process_entries(self, feed: FeedConfig, entries) -> int:
+        seen = self.store.seen_entries(feed.url)
+        todo = [e for e in entries if e.entry_id not in seen and e.link]
+        results = await asyncio.gather(*(self.process_entry(e) for e in todo))
+        return sum(1 for r in results if r)
+
+    async def process_entry(self, entry: FeedEntry) -> bool:
+        """Fetch, clean, dedup and write one entry; True when a new record was written."""
+        if self.stopping.is_set():
+            self.summary.skipped += 1
+            return False
+        link = normalize_url(entry.link)
+        known = self.store.record_for_url(link)
+        if known:
+            self.store.mark_done(feed_url=entry.feed_url, entry_id=entry.entry_id, link=link, record_id=known, urls=[])
+            self.summary.duplicates += 1
+            return False
+        try:
+            resp = await fetch_article(self.fetcher, entry.link, self.settings)
+            page = Page(html=_cap_html(resp.text(), self.settings), url=resp.url,
+                        fetched_at=datetime.fromtimestamp(self.clock(), timezone.utc), entry=entry)  # fmt: skip
+            record = await asyncio.to_thread(self.pool.run, page)
+            if self.settings.resolve_source:
+                from .resolve import resolve_source_async
+
+                record = await resolve_source_async(record, self.config, self.fetcher)
+            return self.store_record(entry, link, normalize_url(resp.url), record)
+        except StoreError:
+            raise
+        except HarvesterError as exc:
+            _fail(self.summary, exc, entry.link)
+            return False
+
+    def store_record(self, entry: FeedEntry, link: str, final_url: str, record: dict) -> bool:
+        urls = sorted({link, final_url})
+        source_url = record["source"].get("url")
+        source_url = normalize_url(source_url) if source_url else None
+        text_hash = simhash(record["text"])
+        duplicate = None
+        if not self.store.has_record(record["id"]):
+            duplicate = self.store.find_duplicate(source_url=source_url, language=record["language"], text_hash=text_hash)
+        if duplicate is not None:
+            log.info("poll: %s is a duplicate of record %s", entry.link, duplicate)
+            self.store.mark_done(feed_url=entry.feed_url, entry_id=entry.entry_id, link=link, record_id=duplicate, urls=urls)
+            self.summary.duplicates += 1
+            return False
+        self.sink.emit(record)  # on disk before the entry is marked done
+        self.store.mark_done(
+            feed_url=entry.feed_url, entry_id=entry.entry_id, link=link, record_id=record["id"],
+            urls=urls, record=record, text_hash=text_hash, source_url=source_url,
+        )  # fmt: skip
+        self.summary.new += 1
+        return True
+
+
+async def _poll(config: Config, sink: Sink, store: Store, summary: Summary, *, clock=time.time,
+                transport=None) -> None:  # fmt: skip
+    settings = config.settings
+    now = clock()
+    due = [f for f in config.feeds if store.is_due(f.url, now)]
+    if not due:
+        log.info("poll: no feed is due")
+        return
+    progress = Progress(len(due), "feeds")
+    with WorkerPool(size=settings.workers, timeout=settings.extract_timeout, outlets=config.outlets) as pool:
+        async with Fetcher(settings, transport=transport) as fetcher:
+            poller = Poller(config, store, sink, fetcher, pool, summary, clock)
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                try:
+                    loop.add_signal_handler(sig, _stop, poller)
+                except (NotImplementedError, RuntimeError):
+                    pass
+
+            async def one(feed: FeedConfig) -> None:
+                if poller.stopping.is_set():
+                    summary.skipped += 1
+                    return
+                try:
+                    await poller.poll_feed(feed)
+                finally:
+                    progress.advance(feed.url)
+
+            await asyncio.gather(*(one(f) for f in due))
+    progress.close()
+
+
+def _stop(poller: Poller) -> None:
+    if not poller.stopping.is_set():
+        log.warning("poll: stop requested; finishing the items in flight")
+        poller.stopping.set()
+
+
+def poll(config: Config, *, out_dir: Path | None, jsonl: bool = False, clock=time.time, transport=None) -> tuple[int, Summary]:
+    """Poll every due feed once. Returns (exit code, summary). The caller holds the lock."""
+    settings = config.settings
+    out = out_dir if out_dir is not None else (None if jsonl else settings.output_dir)
+    if out is not None:
+        remove_stale_temps(out)
+    sink = Sink(out_dir=out, stream=sys.stdout if jsonl else None)
+    store = Store(settings.state_path)
+    summary = Summary()
+    try:
+        asyncio.run(_poll(config, sink, store, summary, clock=clock, transport=transport))
+    finally:
+        store.close()
+    code = exit_code(summary, total=summary.feeds + summary.new + summary.errors)
+    if summary.skipped and code == 0:
+        code = 1  # stopped early: partial
+    return code, summary

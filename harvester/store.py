@@ -1,0 +1,268 @@
+"""SQLite state: feeds (validators, schedule, errors), entries seen, records written.
+
+One file (``state_path``), WAL mode, one short transaction per decision. An entry is
+marked done only after its record file is safely on disk, so a run killed at any
+moment is completed by the next one: the page is fetched again and its record — same
+id, same file name — written again, never twice.
+
+Dedup across feeds uses, in order: the entry id within its feed; the normalised link;
+the record id (normalised URL); the attributed ``source.url`` within one language; a
+64-bit simhash of the text within one language (Hamming distance <= 3, found through
+four 16-bit bands, so the lookup stays indexed at any size).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import StoreError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS feeds (
+    url TEXT PRIMARY KEY,
+    etag TEXT,
+    last_modified TEXT,
+    last_poll REAL,
+    last_success REAL,
+    next_due REAL NOT NULL DEFAULT 0,
+    status TEXT NOT NULL DEFAULT 'new',
+    error_kind TEXT,
+    last_error TEXT,
+    error_count INTEGER NOT NULL DEFAULT 0,
+    records INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS entries (
+    feed_url TEXT NOT NULL,
+    entry_id TEXT NOT NULL,
+    link TEXT,
+    record_id TEXT,
+    status TEXT NOT NULL,
+    seen_at REAL NOT NULL,
+    PRIMARY KEY (feed_url, entry_id)
+);
+CREATE TABLE IF NOT EXISTS records (
+    id TEXT PRIMARY KEY,
+    url TEXT,
+    source_url TEXT,
+    language TEXT,
+    simhash INTEGER,
+    b0 INTEGER, b1 INTEGER, b2 INTEGER, b3 INTEGER,
+    written_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS records_source ON records (source_url, language);
+CREATE INDEX IF NOT EXISTS records_b0 ON records (b0);
+CREATE INDEX IF NOT EXISTS records_b1 ON records (b1);
+CREATE INDEX IF NOT EXISTS records_b2 ON records (b2);
+CREATE INDEX IF NOT EXISTS records_b3 ON records (b3);
+CREATE TABLE IF NOT EXISTS urls (
+    url TEXT PRIMARY KEY,
+    record_id TEXT NOT NULL
+);
+"""
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+SIMHASH_DISTANCE = 3
+
+
+def simhash(text: str) -> int:
+    """64-bit simhash over word 3-shingles (Charikar); near-duplicates differ in few bits."""
+    words = _WORD.findall(text.casefold())
+    shingles = [" ".join(words[i : i + 3]) for i in range(max(1, len(words) - 2))]
+    weights = [0] * 64
+    for shingle in shingles:
+        h = int.from_bytes(hashlib.blake2b(shingle.encode(), digest_size=8).digest(), "big")
+        for bit in range(64):
+            weights[bit] += 1 if h >> bit & 1 else -1
+    value = 0
+    for bit in range(64):
+        if weights[bit] > 0:
+            value |= 1 << bit
+    return value
+
+
+def _signed(value: int) -> int:
+    """SQLite integers are signed 64-bit."""
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def _bands(value: int) -> list[int]:
+    return [(value >> (16 * i)) & 0xFFFF for i in range(4)]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    url: str
+    etag: str | None
+    last_modified: str | None
+    last_poll: float | None
+    last_success: float | None
+    next_due: float
+    status: str
+    error_kind: str | None
+    last_error: str | None
+    error_count: int
+    records: int
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(SCHEMA)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open state database {path}: {exc}", target=str(path)) from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _run(self, sql: str, args: tuple = ()) -> sqlite3.Cursor:
+        try:
+            return self.db.execute(sql, args)
+        except sqlite3.Error as exc:
+            raise StoreError(f"state database {self.path}: {exc}", target=str(self.path)) from None
+
+    # ------------------------------------------------------------ feeds
+
+    def feed(self, url: str) -> FeedState | None:
+        row = self._run(
+            "SELECT url, etag, last_modified, last_poll, last_success, next_due, status, error_kind,"
+            " last_error, error_count, records FROM feeds WHERE url = ?",
+            (url,),
+        ).fetchone()
+        return FeedState(*row) if row else None
+
+    def feeds(self) -> list[FeedState]:
+        rows = self._run(
+            "SELECT url, etag, last_modified, last_poll, last_success, next_due, status, error_kind,"
+            " last_error, error_count, records FROM feeds ORDER BY url"
+        ).fetchall()
+        return [FeedState(*r) for r in rows]
+
+    def is_due(self, url: str, now: float) -> bool:
+        state = self.feed(url)
+        return state is None or state.next_due <= now
+
+    def feed_polled(
+        self,
+        url: str,
+        *,
+        now: float,
+        next_due: float,
+        status: str,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        keep_validators: bool = True,
+        new_records: int = 0,
+    ) -> None:
+        """A successful poll (200 or 304): reset the error counter, store validators."""
+        self._run(
+            """INSERT INTO feeds (url, etag, last_modified, last_poll, last_success, next_due, status, error_count, records)
+               VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)
+               ON CONFLICT(url) DO UPDATE SET
+                 etag = CASE WHEN ? THEN coalesce(excluded.etag, etag) ELSE excluded.etag END,
+                 last_modified = CASE WHEN ? THEN coalesce(excluded.last_modified, last_modified) ELSE excluded.last_modified END,
+                 last_poll = excluded.last_poll, last_success = excluded.last_success,
+                 next_due = excluded.next_due, status = excluded.status, error_count = 0,
+                 error_kind = NULL, last_error = NULL, records = records + ?""",
+            (url, etag, last_modified, now, now, next_due, status, new_records,
+             keep_validators, keep_validators, new_records),
+        )  # fmt: skip
+
+    def feed_failed(self, url: str, *, now: float, kind: str, message: str, next_due: float) -> int:
+        """A failed poll: count it, remember why; returns the new error count."""
+        self._run(
+            """INSERT INTO feeds (url, last_poll, next_due, status, error_kind, last_error, error_count)
+               VALUES (?, ?, ?, 'error', ?, ?, 1)
+               ON CONFLICT(url) DO UPDATE SET last_poll = excluded.last_poll, next_due = excluded.next_due,
+                 status = 'error', error_kind = excluded.error_kind, last_error = excluded.last_error,
+                 error_count = error_count + 1""",
+            (url, now, next_due, kind, message),
+        )
+        return self.feed(url).error_count  # type: ignore[union-attr]
+
+    def error_count(self, url: str) -> int:
+        state = self.feed(url)
+        return state.error_count if state else 0
+
+    # ------------------------------------------------------------ entries and records
+
+    def entry_done(self, feed_url: str, entry_id: str) -> bool:
+        row = self._run(
+            "SELECT 1 FROM entries WHERE feed_url = ? AND entry_id = ? AND status = 'done'", (feed_url, entry_id)
+        ).fetchone()
+        return row is not None
+
+    def seen_entries(self, feed_url: str) -> set[str]:
+        rows = self._run("SELECT entry_id FROM entries WHERE feed_url = ? AND status = 'done'", (feed_url,))
+        return {r[0] for r in rows}
+
+    def record_for_url(self, url: str) -> str | None:
+        row = self._run("SELECT record_id FROM urls WHERE url = ?", (url,)).fetchone()
+        return row[0] if row else None
+
+    def has_record(self, record_id: str) -> bool:
+        return self._run("SELECT 1 FROM records WHERE id = ?", (record_id,)).fetchone() is not None
+
+    def find_duplicate(self, *, source_url: str | None, language: str | None, text_hash: int) -> str | None:
+        """The id of an earlier record of the same story in the same language, if any."""
+        if source_url:
+            row = self._run(
+                "SELECT id FROM records WHERE source_url = ? AND language IS ? LIMIT 1", (source_url, language)
+            ).fetchone()
+            if row:
+                return row[0]
+            row = self._run("SELECT record_id FROM urls WHERE url = ?", (source_url,)).fetchone()
+            if row and self._run("SELECT 1 FROM records WHERE id = ? AND language IS ?", (row[0], language)).fetchone():
+                return row[0]
+        b = _bands(text_hash)
+        rows = self._run(
+            "SELECT id, simhash FROM records WHERE language IS ? AND (b0 = ? OR b1 = ? OR b2 = ? OR b3 = ?)",
+            (language, *b),
+        ).fetchall()
+        for rid, other in rows:
+            if bin((other & 0xFFFFFFFFFFFFFFFF) ^ text_hash).count("1") <= SIMHASH_DISTANCE:
+                return rid
+        return None
+
+    def mark_done(
+        self,
+        *,
+        feed_url: str,
+        entry_id: str,
+        link: str | None,
+        record_id: str,
+        urls: list[str],
+        record: dict | None = None,
+        text_hash: int | None = None,
+        source_url: str | None = None,
+    ) -> None:
+        """One transaction: the record (if new), its URLs, and the entry marked done."""
+        now = time.time()
+        try:
+            with self.db:
+                self.db.execute("BEGIN IMMEDIATE")
+                if record is not None and text_hash is not None:
+                    self.db.execute(
+                        "INSERT OR REPLACE INTO records (id, url, source_url, language, simhash, b0, b1, b2, b3, written_at)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (record_id, record.get("url"), source_url, record.get("language"), _signed(text_hash),
+                         *_bands(text_hash), now),
+                    )  # fmt: skip
+                for url in urls:
+                    self.db.execute("INSERT OR IGNORE INTO urls (url, record_id) VALUES (?, ?)", (url, record_id))
+                self.db.execute(
+                    "INSERT OR REPLACE INTO entries (feed_url, entry_id, link, record_id, status, seen_at)"
+                    " VALUES (?, ?, ?, ?, 'done', ?)",
+                    (feed_url, entry_id, link, record_id, now),
+                )
+        except sqlite3.Error as exc:
+            raise StoreError(f"state database {self.path}: {exc}", target=str(self.path)) from None
