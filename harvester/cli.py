@@ -225,7 +225,6 @@ def _knowledge(config: Config):
 
 
 def cmd_clean(args, config: Config) -> int:
-    from .pipeline import process
     from .workers import WorkerPool
 
     page = _page_from_file(args, config)
@@ -390,18 +389,24 @@ def main(argv: list[str] | None = None) -> int:
                   fmt=args.log_format or config.settings.log_format)
     try:
         return HANDLERS[args.command](args, config)
-    except (InputError, ConfigError) as exc:
-        log.error("%s", exc)
-        return EXIT_USAGE
     except HarvesterError as exc:
-        if args.verbose > 1:
-            log.exception("%s", exc)
-        else:
-            log.error("%s", exc)
-        return EXIT_USAGE if args.command in ("clean", "attribute") else EXIT_FAILED
+        return _report(exc, args)
     except KeyboardInterrupt:
         log.error("interrupted")
         return 130
+
+
+def _report(exc: HarvesterError, args) -> int:
+    """One line on stderr naming the input; a traceback only with -vv."""
+    if exc.target is None and getattr(args, "path", None):
+        exc.target = "stdin" if args.path == "-" else args.path
+    if args.verbose > 1:
+        log.exception("%s", exc)
+    else:
+        log.error("%s", exc)
+    if isinstance(exc, (InputError, ConfigError)) or args.command in ("clean", "attribute"):
+        return EXIT_USAGE
+    return EXIT_FAILED
 
 
 if __name__ == "__main__":  # pragma: no cover

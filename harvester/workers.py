@@ -23,7 +23,7 @@ from .config import OutletConfig
 from .errors import ExtractionTimeout, HarvesterError
 from .models import Page
 
-_PRELOAD = ["harvester.pipeline"]
+_PRELOAD = ["harvester._warm"]
 
 
 def _serve(conn, outlets: tuple[OutletConfig, ...]) -> None:
