@@ -230,7 +230,7 @@ def cmd_clean(args, config: Config) -> int:
     page = _page_from_file(args, config)
     s = config.settings
     # the page runs in a worker process: trafilatura has no time limit of its own
-    with WorkerPool(size=1, timeout=s.extract_timeout, outlets=config.outlets) as pool:
+    with WorkerPool(size=1, timeout=s.extract_timeout, outlets=config.outlets, max_html=s.max_extract_bytes) as pool:
         record = pool.run(page)
     if args.resolve_source or s.resolve_source:
         record = _resolve(record, config)
@@ -242,7 +242,7 @@ def cmd_attribute(args, config: Config) -> int:
     from .pipeline import process
 
     page = _page_from_file(args, config)
-    result = process(page, _knowledge(config))
+    result = process(page, _knowledge(config), max_html=config.settings.max_extract_bytes)
     record = result.record
     if args.resolve_source or config.settings.resolve_source:
         record = _resolve(record, config)

@@ -20,6 +20,7 @@ from typing import IO
 
 from .config import Config, FeedConfig, Settings
 from .errors import (
+    ExtractError,
     HarvesterError,
     HTTPStatus,
     RobotsDisallowed,
@@ -59,12 +60,9 @@ class Sink:
             write_jsonl(record, self.stream)
 
 
-def _cap_html(html: str, settings: Settings) -> str:
-    limit = settings.max_extract_bytes
-    if len(html) > limit:
-        log.info("extract: page cut to %d characters (max_extract_bytes)", limit)
-        return html[:limit]
-    return html
+def make_pool(settings: Settings, config: Config, size: int | None = None) -> WorkerPool:
+    return WorkerPool(size=size or settings.workers, timeout=settings.extract_timeout, outlets=config.outlets,
+                      max_html=settings.max_extract_bytes)  # fmt: skip
 
 
 async def fetch_article(fetcher: Fetcher, url: str, settings: Settings) -> Response:
@@ -82,14 +80,13 @@ async def fetch_article(fetcher: Fetcher, url: str, settings: Settings) -> Respo
 async def _fetch_all(urls: list[str], config: Config, sink: Sink, summary: Summary) -> None:
     settings = config.settings
     progress = Progress(len(urls), "pages")
-    size = min(len(urls), settings.workers or cpu_count())
-    with WorkerPool(size=size, timeout=settings.extract_timeout, outlets=config.outlets) as pool:
+    with make_pool(settings, config, size=min(len(urls), settings.workers or cpu_count())) as pool:
         async with Fetcher(settings) as fetcher:
 
             async def one(url: str) -> None:
                 try:
                     resp = await fetch_article(fetcher, url, settings)
-                    page = Page(html=_cap_html(resp.text(), settings), url=resp.url,
+                    page = Page(html=resp.text(), url=resp.url,
                                 fetched_at=datetime.now(timezone.utc))  # fmt: skip
                     record = await asyncio.to_thread(pool.run, page)
                     if settings.resolve_source:
@@ -226,18 +223,32 @@ class Poller:
             return False
         try:
             resp = await fetch_article(self.fetcher, entry.link, self.settings)
-            page = Page(html=_cap_html(resp.text(), self.settings), url=resp.url,
+            page = Page(html=resp.text(), url=resp.url,
                         fetched_at=datetime.fromtimestamp(self.clock(), timezone.utc), entry=entry)  # fmt: skip
             record = await asyncio.to_thread(self.pool.run, page)
             if self.settings.resolve_source:
                 from .resolve import resolve_source_async
 
                 record = await resolve_source_async(record, self.config, self.fetcher)
-            return self.store_record(entry, link, normalize_url(resp.url), record)
-        except StoreError:
-            raise
+        except ExtractError as exc:
+            # the page could not be extracted: keep the entry with its feed summary
+            from .pipeline import process_summary
+
+            record = process_summary(entry, normalize_url(entry.link), datetime.fromtimestamp(self.clock(), timezone.utc),
+                                     f"{exc.kind}: {exc.message}")  # fmt: skip
+            _fail(self.summary, exc, entry.link)
+            if record is None:
+                return False
+            resp = None
         except HarvesterError as exc:
             _fail(self.summary, exc, entry.link)
+            return False
+        try:
+            return self.store_record(entry, link, normalize_url(resp.url if resp else entry.link), record)
+        except StoreError as exc:
+            # disk full, permissions: stop cleanly; nothing unwritten is marked done
+            _fail(self.summary, exc, entry.link)
+            _stop(self)
             return False
 
     def store_record(self, entry: FeedEntry, link: str, final_url: str, record: dict) -> bool:
@@ -271,7 +282,7 @@ async def _poll(config: Config, sink: Sink, store: Store, summary: Summary, *, c
         log.info("poll: no feed is due")
         return
     progress = Progress(len(due), "feeds")
-    with WorkerPool(size=settings.workers, timeout=settings.extract_timeout, outlets=config.outlets) as pool:
+    with make_pool(settings, config) as pool:
         async with Fetcher(settings, transport=transport) as fetcher:
             poller = Poller(config, store, sink, fetcher, pool, summary, clock)
             loop = asyncio.get_running_loop()

@@ -26,7 +26,7 @@ from .models import Page
 _PRELOAD = ["harvester._warm"]
 
 
-def _serve(conn, outlets: tuple[OutletConfig, ...]) -> None:
+def _serve(conn, outlets: tuple[OutletConfig, ...], max_html: int) -> None:
     from .pipeline import Knowledge, process
 
     knowledge = Knowledge.load(outlets)
@@ -38,7 +38,7 @@ def _serve(conn, outlets: tuple[OutletConfig, ...]) -> None:
         if page is None:
             return
         try:
-            conn.send(("ok", process(page, knowledge).record))
+            conn.send(("ok", process(page, knowledge, max_html=max_html).record))
         except HarvesterError as exc:
             conn.send(("error", type(exc).__name__, exc.message, exc.target))
         except Exception as exc:  # a bug in a stage: report it, keep the worker alive
@@ -59,10 +59,17 @@ def cpu_count() -> int:
 
 
 class WorkerPool:
-    def __init__(self, size: int = 0, timeout: float = 10.0, outlets: tuple[OutletConfig, ...] = ()) -> None:
+    def __init__(
+        self,
+        size: int = 0,
+        timeout: float = 10.0,
+        outlets: tuple[OutletConfig, ...] = (),
+        max_html: int = 5 * 1024 * 1024,
+    ) -> None:
         self.size = size or cpu_count()
         self.timeout = timeout
         self.outlets = outlets
+        self.max_html = max_html
         self._ctx = multiprocessing.get_context("forkserver")
         self._ctx.set_forkserver_preload(_PRELOAD)
         self._idle: queue.Queue[_Worker] = queue.Queue()
@@ -74,7 +81,7 @@ class WorkerPool:
 
     def _spawn(self) -> _Worker:
         parent, child = self._ctx.Pipe()
-        proc = self._ctx.Process(target=_serve, args=(child, self.outlets), daemon=True)
+        proc = self._ctx.Process(target=_serve, args=(child, self.outlets, self.max_html), daemon=True)
         proc.start()
         child.close()
         worker = _Worker(proc, parent)
