@@ -74,7 +74,7 @@ class Context:
         return "\n\n".join(self.cleaned.paragraphs)
 
     def is_aggregator(self, domain: str | None) -> bool:
-        return bool(domain) and self.rules.aggregator_for(domain) is not None
+        return bool(domain) and self.rules.never_source(domain)
 
     def foreign(self, url: str | None) -> str | None:
         """The registrable domain of ``url`` if it is another site and not an aggregator."""

@@ -84,15 +84,26 @@ def apply_rule(rule: Rule, paragraphs: list[str], removals: list[Removal]) -> li
     return out
 
 
-def scan_links(pack: Pack, link_texts: list[tuple[str, str]], removals: list[Removal]) -> None:
-    """Signal-bearing footer lines often live in links outside the extracted body."""
+def scan_blocks(pack: Pack, blocks: list[str], removals: list[Removal]) -> None:
+    """Signal-bearing footer lines often sit outside the extracted body (links, headings)."""
     for rule in pack.rules:
         if not rule.signal or rule.action == "strip":
             continue
-        for text, href in link_texts:
+        for text in blocks:
             match = rule.regex.fullmatch(text)
             if match:
-                removals.append(_removal(rule, text, match, url=href))
+                removals.append(_removal(rule, text, match))
+
+
+def drop_deks(paragraphs: list[str], deks: list[str], removals: list[Removal]) -> list[str]:
+    keys = {fold(d) for d in deks}
+    out = []
+    for i, para in enumerate(paragraphs):
+        if i < HEAD_SIZE and fold(para) in keys:
+            removals.append(Removal(rule="generic-dek", text=para))
+        else:
+            out.append(para)
+    return out
 
 
 def _title_variants(title: str, rules: RuleSet) -> set[str]:
@@ -140,19 +151,20 @@ def masked_numbers(title: str | None, paragraphs: list[str]) -> list[Warning]:
 
 
 def clean_title(title: str | None, packs: list[Pack], rules: RuleSet, site_names: list[str]) -> str | None:
+    """Strip taglines, then a site name before or after a separator ("Title | Site")."""
     if not title:
         return title
     for pack in packs:
         for rule in pack.rules:
             if rule.action == "strip":
                 title = strip_text(rule, title)
-    parts = rules.title_sep.split(title)
     drop = {name_key(s) for s in site_names if s}
-    while len(parts) > 1 and name_key(parts[-1]) in drop:
-        parts.pop()
-    while len(parts) > 1 and name_key(parts[0]) in drop:
-        parts.pop(0)
-    return normalize_space(" - ".join(parts) if len(parts) > 1 else parts[0]) or None
+    seps = list(rules.title_sep.finditer(title))
+    if seps and name_key(title[seps[-1].end() :]) in drop:
+        title = title[: seps[-1].start()]
+    elif seps and name_key(title[: seps[0].start()]) in drop:
+        title = title[seps[0].end() :]
+    return normalize_space(title) or None
 
 
 def clean(extracted: Extracted, rules: RuleSet, *, domain: str | None) -> Cleaned:
@@ -170,14 +182,15 @@ def clean(extracted: Extracted, rules: RuleSet, *, domain: str | None) -> Cleane
     removals: list[Removal] = []
     title = clean_title(extracted.title, packs, rules, site_names)
     paragraphs = list(extracted.paragraphs)
-    links = [(l.text, l.href) for l in extracted.meta.links if l.text]
     for pack in packs:
         for rule in pack.rules:
             paragraphs = apply_rule(rule, paragraphs, removals)
         if not pack.generic:
-            scan_links(pack, links, removals)
+            scan_blocks(pack, extracted.meta.blocks, removals)
     if rules.enabled("generic-title-repeat"):
         paragraphs = drop_title_repeats(paragraphs, title, rules, removals)
+    if rules.enabled("generic-dek"):
+        paragraphs = drop_deks(paragraphs, extracted.meta.deks, removals)
     if rules.enabled("generic-signoff"):
         paragraphs = strip_signoff(paragraphs, rules, removals)
     aggregator = None

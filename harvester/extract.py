@@ -29,6 +29,9 @@ from .urls import absolutize
 
 _WS = re.compile(r"\s+")
 _MIN_TEXT = 25  # characters: less than this is "no article"
+# short blocks anywhere on the page, scanned for footer signals ("More from X", "Source: URL")
+_BLOCKS = "p, h2, h3, h4, h5, h6, a, li, span, small, strong, em, b, figcaption, time"
+_MAX_BLOCK = 300
 
 
 def _jsonld_objects(raw: str) -> list[dict]:
@@ -86,7 +89,18 @@ def read_dom(tree: LexborHTMLParser, base_url: str | None, rules: RuleSet | None
             meta.pixels.append(src)
         meta.images.append((src, normalize_space(attrs.get("alt") or "")))
     meta.captions = [t for t in (normalize_space(n.text()) for n in tree.css("figcaption")) if t]
+    seen: set[str] = set()
+    for node in tree.css(_BLOCKS):
+        text = normalize_space(node.text())
+        if 2 <= len(text) <= _MAX_BLOCK and text not in seen:
+            seen.add(text)
+            meta.blocks.append(text)
     if rules is not None:
+        for selector in rules.dek_selectors:
+            for node in tree.css(selector):
+                text = normalize_space(node.text())
+                if 20 <= len(text) <= 600 and text not in meta.deks:
+                    meta.deks.append(text)
         for selector in rules.provider_name_selectors:
             for node in tree.css(selector):
                 name = normalize_space(node.attributes.get("data-provider-name") or node.text())

@@ -60,6 +60,8 @@ class PageMeta:
     images: list[tuple[str, str]] = field(default_factory=list)  # (absolute src, alt)
     captions: list[str] = field(default_factory=list)
     pixels: list[str] = field(default_factory=list)  # tiny/tracking <img> srcs
+    blocks: list[str] = field(default_factory=list)  # short text blocks anywhere on the page (footers live here)
+    deks: list[str] = field(default_factory=list)  # standfirst / sub-head texts
     providers: list[str] = field(default_factory=list)  # provider-block names (Yahoo caas)
     provider_links: list[str] = field(default_factory=list)  # provider-block links
 

@@ -23,7 +23,7 @@ WHERE = ("any", "head", "tail")
 HEAD_SIZE = 3  # "head": the first paragraphs of the body
 TAIL_SIZE = 4  # "tail": the last paragraphs of the body
 # steps clean.py applies in code (their parameters live in packs/generic.toml)
-BUILTIN_STEPS = ("generic-title-repeat", "generic-signoff", "generic-masked-numbers")
+BUILTIN_STEPS = ("generic-title-repeat", "generic-dek", "generic-signoff", "generic-masked-numbers")
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 
@@ -64,16 +64,18 @@ class Aggregator:
 @dataclass(frozen=True, slots=True)
 class RuleSet:
     packs: tuple[Pack, ...]
-    aggregators: dict[str, str]  # registrable domain -> display name
+    aggregators: dict[str, str]  # registrable domain -> display name (platforms included)
     signoff_marks: tuple[str, ...]
     title_sep: re.Pattern
     # attribution hints (generic.toml)
+    dek_selectors: tuple[str, ...] = ()
     provider_name_selectors: tuple[str, ...] = ()
     provider_link_selectors: tuple[str, ...] = ()
     proxy_image_hosts: frozenset[str] = frozenset()
     ignore_link_domains: frozenset[str] = frozenset()
     wires: tuple[tuple[str, re.Pattern], ...] = ()  # (outlet name, dateline pattern)
     disabled: frozenset[str] = frozenset()  # rule ids left out (tests prove each rule is needed)
+    platforms: frozenset[str] = frozenset()  # publishing platforms: an aggregator that may be a source
 
     def enabled(self, rule_id: str) -> bool:
         return rule_id not in self.disabled
@@ -84,6 +86,10 @@ class RuleSet:
 
     def packs_for(self, domain: str | None, text: str) -> list[Pack]:
         return [p for p in self.packs if p.matches(domain, text)]
+
+    def never_source(self, domain: str | None) -> bool:
+        """An aggregator whose name must never be the answer (platforms may be)."""
+        return domain not in self.platforms and self.aggregator_for(domain) is not None
 
     def aggregator_for(self, domain: str | None) -> str | None:
         if not domain:
@@ -161,13 +167,16 @@ def load_pack(path: Path, disabled: frozenset[str] = frozenset()) -> Pack:
     )
 
 
-def _load_aggregators(path: Path) -> dict[str, str]:
+def _load_aggregators(path: Path) -> tuple[dict[str, str], frozenset[str]]:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
-    out: dict[str, str] = {}
+    names: dict[str, str] = {}
+    platforms = set()
     for entry in data.get("aggregator", []):
         for domain in entry.get("domains", []):
-            out[domain.lower()] = entry["name"]
-    return out
+            names[domain.lower()] = entry["name"]
+            if entry.get("platform"):
+                platforms.add(domain.lower())
+    return names, frozenset(platforms)
 
 
 @functools.lru_cache(maxsize=8)
@@ -178,11 +187,14 @@ def load_rules(disabled: frozenset[str] = frozenset()) -> RuleSet:
     packs = [load_pack(p, disabled) for p in paths]
     packs.sort(key=lambda p: p.generic)  # site packs run before the generic pack
     generic = tomllib.loads((base / "packs" / "generic.toml").read_text(encoding="utf-8"))
+    aggregators, platforms = _load_aggregators(base / "aggregators.toml")
     return RuleSet(
         packs=tuple(packs),
-        aggregators=_load_aggregators(base / "aggregators.toml"),
+        aggregators=aggregators,
+        platforms=platforms,
         signoff_marks=tuple(generic.get("signoff_marks", ())),
         title_sep=re.compile(generic.get("title_separators", r"\s+[|–—-]\s+")),
+        dek_selectors=tuple(generic.get("dek_selectors", ())),
         provider_name_selectors=tuple(generic.get("provider_name_selectors", ())),
         provider_link_selectors=tuple(generic.get("provider_link_selectors", ())),
         proxy_image_hosts=frozenset(generic.get("proxy_image_hosts", ())),
