@@ -43,6 +43,15 @@ def test_clean_reference_page(capsys):
     assert record["source"]["name"] == "The Register"
 
 
+def test_reference_page_defeats_bare_trafilatura():
+    """The fixture is as hostile as the real page: trafilatura alone keeps every piece of spam."""
+    import trafilatura
+
+    text = trafilatura.extract(REFERENCE.read_text(encoding="utf-8"), include_comments=False)
+    for spam in ("PlatoBlockchain Data Intelligence. Recherche verticale. Aï.", "Horodatage", "Plus de Le registre", "®"):
+        assert spam in text
+
+
 def test_clean_reads_stdin(capsys, monkeypatch):
     import io
     import sys
