@@ -27,18 +27,22 @@ from .models import FeedEntry
 from .outlets import load_registry
 from .text import fold
 
-_NUMBER = re.compile(r"(?<![\w.])(\d+(?:[.,]\d+)?)(?![\w])|(\d+(?:[.,]\d+)?)(?=\s*(?:bn|m|k|%|billion|million))")
+_NUMBER = re.compile(r"(?<![\d.,])\d+(?:[.,]\d+)*(?![\d])")
 _NAME = re.compile(r"\b[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*")
 MARGIN = 0.08  # the winner must lead the runner-up by this much
 WEIGHT = 0.9  # a feed match is strong, but a text-based guess, not a link
 
 
 def numbers(text: str) -> set[str]:
+    """Numbers as written in any language: "3,2" and "3.2" agree, "1,000" and "1.000" are 1000."""
     out = set()
     for m in _NUMBER.finditer(text):
-        value = (m.group(1) or m.group(2)).replace(",", ".")
-        if value not in {"1", "2", "0"} and "XNUMX" not in value:
-            out.add(value.rstrip("0").rstrip(".") if "." in value else value)
+        value = re.sub(r"[.,](?=\d{3}(?:\D|$))", "", m.group(0))  # thousands separators
+        value = value.replace(",", ".")
+        if "." in value:
+            value = value.rstrip("0").rstrip(".")
+        if value not in {"0", "1", "2"}:
+            out.add(value)
     return out
 
 

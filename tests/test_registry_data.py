@@ -22,7 +22,7 @@ PLATO_PACK_PATH = RULES / "packs" / "plato.toml"
 
 CATEGORIES = {"tech", "business", "crypto", "news", "wire", "science", "vendor"}
 OUTLET_KEYS = {"name", "domains", "aliases", "signoffs", "feed", "wire", "category"}
-AGGREGATOR_KEYS = {"name", "domains", "note"}
+AGGREGATOR_KEYS = {"name", "domains", "note", "platform"}
 
 # A leading article is ignored when names are matched (see the header of outlets.toml).
 ARTICLES = ("the", "le", "la", "les", "l'", "der", "die", "das", "el", "los", "las", "il", "lo",
@@ -318,6 +318,10 @@ def test_major_aggregators(aggregators: list[dict], name: str, domains: set[str]
     assert domains <= set(_by_name(aggregators, name)["domains"])
 
 
-def test_medium_is_not_an_aggregator(aggregators: list[dict]) -> None:
-    # Medium is a publishing platform: its canonical points at the original, it is not a repost farm.
-    assert not any(_under(d, "medium.com") for d, _ in _all_domains(aggregators))
+def test_platforms_are_marked_as_such(aggregators: list[dict]) -> None:
+    # Medium, DEV and Hashnode are publishing platforms: they are where a page was read (so
+    # record.aggregator names them), but an original post there may be its own source.
+    platforms = {d for e in aggregators if e.get("platform") for d in e["domains"]}
+    assert {"medium.com", "dev.to"} <= platforms
+    farms = {d for e in aggregators if not e.get("platform") for d in e["domains"]}
+    assert not any(_under(d, "medium.com") for d in farms)
