@@ -56,7 +56,7 @@ _CONTRIBUTED = re.compile(
     r"(?P<outlet>The Associated Press|Associated Press|Reuters|AFP|Agence France-Presse|Bloomberg|[A-Z][\w&.'-]*(?:\s+[A-Z][\w&.'-]*){0,4})"
     r"\s+contributed\s+to\s+this\s+(?:report|story|article)"
 )
-_BYLINE = re.compile(r"^By\s+[\w .'’-]{2,60}?\s*[,|/]\s*(?P<outlet>[\w .&'’-]{2,40}?)\s*$")
+_BYLINE = re.compile(r"^By\s+[\w .'’-]{2,60}?\s*[,|/]\s*(?P<outlet>[\w .&'’-]{2,40}?)\s*(?:[·|•].*)?$")
 
 
 @dataclass(slots=True)
@@ -234,7 +234,7 @@ def sig_signoff(ctx: Context) -> Iterable[Evidence]:
 
 
 def sig_byline(ctx: Context) -> Iterable[Evidence]:
-    lines = [*ctx.extracted.authors, *ctx.cleaned.paragraphs[:2]]
+    lines = [*ctx.extracted.meta.bylines, *ctx.extracted.authors, *ctx.cleaned.paragraphs[:2]]
     for line in lines:
         m = _BYLINE.match(line) or re.match(r"^[\w .'’-]{2,60}?,\s*(?P<outlet>[\w .&'’-]{2,40})$", line)
         if m and ctx.registry.by_name(m.group("outlet")):
@@ -323,7 +323,7 @@ def _key(ev: Evidence) -> str | None:
 
 
 def _self_evidence(ctx: Context) -> Evidence | None:
-    if not ctx.domain or ctx.is_aggregator(ctx.domain):
+    if not ctx.domain or ctx.is_aggregator(ctx.domain) or not ctx.rules.enabled("self"):
         return None
     meta = ctx.extracted.meta
     outlet = ctx.registry.by_domain(ctx.domain)
@@ -402,5 +402,5 @@ def attribute(
         registry=registry,
         rules=rules,
     )
-    evidence = [ev for signal in SIGNALS for ev in signal(ctx)]
+    evidence = [ev for signal in SIGNALS for ev in signal(ctx) if rules.enabled(ev.signal)]
     return combine(evidence, ctx)

@@ -52,6 +52,14 @@ def _jsonld_objects(raw: str) -> list[dict]:
     return out
 
 
+def _texts(tree: LexborHTMLParser, selectors: tuple[str, ...], into: list[str], shortest: int, longest: int) -> None:
+    for selector in selectors:
+        for node in tree.css(selector):
+            text = normalize_space(node.text())
+            if shortest <= len(text) <= longest and text not in into:
+                into.append(text)
+
+
 def read_dom(tree: LexborHTMLParser, base_url: str | None, rules: RuleSet | None = None) -> PageMeta:
     """Collect the DOM facts attribution needs (everything, before any pruning)."""
     meta = PageMeta()
@@ -96,11 +104,8 @@ def read_dom(tree: LexborHTMLParser, base_url: str | None, rules: RuleSet | None
             seen.add(text)
             meta.blocks.append(text)
     if rules is not None:
-        for selector in rules.dek_selectors:
-            for node in tree.css(selector):
-                text = normalize_space(node.text())
-                if 20 <= len(text) <= 600 and text not in meta.deks:
-                    meta.deks.append(text)
+        _texts(tree, rules.dek_selectors, meta.deks, 20, 600)
+        _texts(tree, rules.byline_selectors, meta.bylines, 4, 200)
         for selector in rules.provider_name_selectors:
             for node in tree.css(selector):
                 name = normalize_space(node.attributes.get("data-provider-name") or node.text())

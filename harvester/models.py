@@ -62,6 +62,7 @@ class PageMeta:
     pixels: list[str] = field(default_factory=list)  # tiny/tracking <img> srcs
     blocks: list[str] = field(default_factory=list)  # short text blocks anywhere on the page (footers live here)
     deks: list[str] = field(default_factory=list)  # standfirst / sub-head texts
+    bylines: list[str] = field(default_factory=list)  # byline element texts
     providers: list[str] = field(default_factory=list)  # provider-block names (Yahoo caas)
     provider_links: list[str] = field(default_factory=list)  # provider-block links
 

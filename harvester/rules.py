@@ -69,6 +69,7 @@ class RuleSet:
     title_sep: re.Pattern
     # attribution hints (generic.toml)
     dek_selectors: tuple[str, ...] = ()
+    byline_selectors: tuple[str, ...] = ()
     provider_name_selectors: tuple[str, ...] = ()
     provider_link_selectors: tuple[str, ...] = ()
     proxy_image_hosts: frozenset[str] = frozenset()
@@ -195,6 +196,7 @@ def load_rules(disabled: frozenset[str] = frozenset()) -> RuleSet:
         signoff_marks=tuple(generic.get("signoff_marks", ())),
         title_sep=re.compile(generic.get("title_separators", r"\s+[|–—-]\s+")),
         dek_selectors=tuple(generic.get("dek_selectors", ())),
+        byline_selectors=tuple(generic.get("byline_selectors", ())),
         provider_name_selectors=tuple(generic.get("provider_name_selectors", ())),
         provider_link_selectors=tuple(generic.get("provider_link_selectors", ())),
         proxy_image_hosts=frozenset(generic.get("proxy_image_hosts", ())),

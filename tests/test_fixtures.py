@@ -13,7 +13,8 @@ import functools
 import pytest
 
 from conftest import load_spec, page_html, page_specs
-from harvester.models import Page
+from harvester.attribute import W as SIGNAL_WEIGHTS
+from harvester.models import FeedEntry, Page
 from harvester.outlets import default_registry
 from harvester.pipeline import Knowledge, process
 from harvester.record import validate_record
@@ -49,6 +50,8 @@ def _fields(record: dict, expect: dict) -> dict:
             value = {k: value.get(k) for k in want}
         elif key == "warnings":
             value = [{"code": w["code"], "count": w["count"]} for w in value]
+        elif key == "signals":  # the attribution evidence, by signal name
+            value = sorted({e["signal"] for e in record["source"]["evidence"]})
         got[key] = value
     return got
 
@@ -62,7 +65,9 @@ def run_page(spec_path, disabled: frozenset[str] = frozenset()) -> dict:
     from datetime import datetime, timezone
 
     spec = load_spec(spec_path)
-    page = Page(html=page_html(spec_path), url=spec.get("url"), fetched_at=datetime(2026, 11, 27, tzinfo=timezone.utc))
+    entry = FeedEntry(**{k: tuple(v) if isinstance(v, list) else v for k, v in spec["entry"].items()}) if spec.get("entry") else None
+    page = Page(html=page_html(spec_path), url=spec.get("url"), entry=entry,
+                fetched_at=datetime(2026, 11, 27, tzinfo=timezone.utc))  # fmt: skip
     return process(page, _knowledge(disabled)).record
 
 
@@ -90,12 +95,13 @@ def _pins() -> list[tuple[str, str]]:
     return out
 
 
-RULE_IDS = load_rules().all_rule_ids()
+# cleaning rules, and attribution signals (a fixture pins a signal by name)
+RULE_IDS = load_rules().all_rule_ids() + sorted(SIGNAL_WEIGHTS)
 
 
 @pytest.mark.parametrize("rule_id", RULE_IDS)
 def test_every_rule_is_pinned_by_a_fixture(rule_id):
-    """Delete the rule and at least one page that pins it must come out wrong."""
+    """Delete the rule (or switch the signal off) and a page that pins it must come out wrong."""
     pages = [stem for rid, stem in _pins() if rid == rule_id]
     assert pages, f"no fixture pins rule {rule_id}"
     broken = []
