@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 
 import py3langid
 import trafilatura
+from trafilatura.settings import set_date_params
 from selectolax.lexbor import LexborHTMLParser
 
 from .errors import NoArticle, NotHTML
@@ -122,7 +123,7 @@ def read_dom(tree: LexborHTMLParser, base_url: str | None, rules: RuleSet | None
 def _iso_utc(value: str | None) -> str | None:
     if not value:
         return None
-    value = value.strip()
+    value = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", value.strip())  # +0000 -> +00:00
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
             dt = datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
@@ -149,6 +150,13 @@ def published_of(meta: PageMeta, fallback: str | None) -> str | None:
         if iso:
             return iso
     return _iso_utc(fallback)
+
+
+def _date_params() -> dict:
+    """trafilatura's defaults, but ask htmldate for the time of day too (it drops it otherwise)."""
+    params = set_date_params(extensive=True)
+    params["outputformat"] = "%Y-%m-%dT%H:%M:%S%z"
+    return params
 
 
 def detect_language(text: str, hint: str | None) -> str | None:
@@ -195,6 +203,7 @@ def extract(html: str, url: str | None, rules: RuleSet | None = None) -> Extract
         include_comments=False,
         with_metadata=True,
         output_format="python",
+        date_extraction_params=_date_params(),
     )
     text = sanitize(doc.text or "") if doc is not None else ""
     paragraphs = [p for p in (normalize_space(line) for line in text.split("\n")) if p]
