@@ -84,9 +84,15 @@ class Context:
         return domain
 
 
+_HOST = re.compile(r"(?i)^https?://([a-z0-9.-]+)(?::\d+)?(?:[/?#]|$)")
+
+
 def domain_of(url: str | None) -> str | None:
     if not url:
         return None
+    m = _HOST.match(url)
+    if m:
+        return registrable_domain(m.group(1).lower())
     if "://" not in url:
         url = "http://" + url.lstrip("/")
     try:

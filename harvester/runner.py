@@ -27,7 +27,7 @@ from .errors import (
     StoreError,
     UnsupportedContentType,
 )
-from .fetch import Fetcher, Response
+from .fetch import FEED_ACCEPT, HTML_ACCEPT, HTML_TYPES, Fetcher, Response
 from .models import FeedEntry, Page
 from .output import remove_stale_temps, write_jsonl, write_record
 from .report import Progress, Summary
@@ -36,7 +36,6 @@ from .urls import normalize_url
 from .workers import WorkerPool, cpu_count
 
 log = logging.getLogger("harvester")
-HTML_TYPES = ("text/html", "application/xhtml+xml", "")
 DAY = 86400.0
 
 
@@ -68,8 +67,8 @@ def make_pool(settings: Settings, config: Config, size: int | None = None) -> Wo
 async def fetch_article(fetcher: Fetcher, url: str, settings: Settings) -> Response:
     if settings.robots == "obey" and not await fetcher.robots_allowed(url):
         raise RobotsDisallowed("robots.txt disallows this URL", target=url)
-    resp = await fetcher.get(url, accept="text/html,application/xhtml+xml;q=0.9,*/*;q=0.1")
-    if resp.content_type() not in HTML_TYPES:
+    resp = await fetcher.get(url, accept=HTML_ACCEPT)
+    if resp.content_type() and resp.content_type() not in HTML_TYPES:  # no type: let extraction judge
         raise UnsupportedContentType(f"not an HTML page ({resp.content_type()}); extraction skipped", target=url)
     return resp
 
@@ -126,6 +125,13 @@ def exit_code(summary: Summary, *, total: int) -> int:
 # ---------------------------------------------------------------- poll
 
 
+def _forbids_validators(resp: Response) -> bool:
+    """Cache-Control: no-store, or Expires: 0 (Miniflux's rule): keep no ETag / Last-Modified.
+    max-age=0 with an ETag means the opposite — revalidate every time — so it keeps them."""
+    cache_control = resp.headers.get("cache-control", "").lower()
+    return "no-store" in cache_control or resp.headers.get("expires", "").strip() == "0"
+
+
 def next_due(now: float, settings: Settings, feed: FeedConfig, *, hints: list[float | None]) -> float:
     """The next poll: the interval, or later if the server asks (max-age, Expires, <ttl>)."""
     interval = feed.interval if feed.interval is not None else settings.interval
@@ -171,7 +177,7 @@ class Poller:
         try:
             if self.settings.robots == "obey" and not await self.fetcher.robots_allowed(feed.url):
                 raise RobotsDisallowed("robots.txt disallows this feed", target=feed.url)
-            resp = await self.fetcher.get(feed.url, headers=headers)
+            resp = await self.fetcher.get(feed.url, headers=headers, accept=FEED_ACCEPT)
             self.summary.feeds += 1
             if resp.status == 304:
                 self.summary.unchanged += 1
@@ -195,7 +201,7 @@ class Poller:
             return
         new = await self.process_entries(feed, parsed.entries)
         max_age = resp.max_age()
-        no_store = max_age == 0
+        no_store = _forbids_validators(resp)
         due = next_due(now, self.settings, feed, hints=[max_age, parsed.ttl])
         self.store.feed_polled(
             feed.url, now=now, next_due=due, status="ok",

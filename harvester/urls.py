@@ -11,6 +11,7 @@ Everything here is pure string work: no DNS, no network, no public-suffix downlo
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -136,6 +137,10 @@ _TAB_NEWLINE_RE = re.compile(r"[\t\n\r]")
 _EDGE_JUNK = "".join(chr(c) for c in range(0x21))
 
 
+# an absolute http(s) URL with a plain host and no whitespace, quotes or control characters
+_PLAIN_ABSOLUTE_RE = re.compile(r"(?i)https?://[a-z0-9.-]+\.[a-z0-9-]+(?::\d{1,5})?(?:[/?#][^\s\x00-\x1f\x7f\"'<>\\]*)?\Z")
+
+
 def absolutize(href: str | None, base: str) -> str | None:
     """Make ``href`` absolute against ``base``; ``None`` when it is not a fetchable link.
 
@@ -147,6 +152,8 @@ def absolutize(href: str | None, base: str) -> str | None:
     """
     if href is None:
         return None
+    if _PLAIN_ABSOLUTE_RE.match(href):  # fast path: most links on a page are already absolute
+        return href
     href = _TAB_NEWLINE_RE.sub("", href).strip(_EDGE_JUNK)
     if not href:
         return None
@@ -196,6 +203,7 @@ def host_of(url: str) -> str:
     return host[4:] if host.startswith("www.") else host
 
 
+@functools.lru_cache(maxsize=8192)
 def registrable_domain(host: str) -> str:
     """The domain someone registered: ``news.yahoo.com`` -> ``yahoo.com``.
 
