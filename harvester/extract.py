@@ -120,7 +120,11 @@ def read_dom(tree: LexborHTMLParser, base_url: str | None, rules: RuleSet | None
     return meta
 
 
+EARLIEST_YEAR = 1990  # placeholder dates ("0001-01-01T00:00:00Z", Gannett's JSON-LD) are no date
+
+
 def _iso_utc(value: str | None) -> str | None:
+    """ISO 8601 UTC ("...Z") for a plausible date, None for anything else."""
     if not value:
         return None
     value = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", value.strip())  # +0000 -> +00:00
@@ -131,9 +135,12 @@ def _iso_utc(value: str | None) -> str | None:
             dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
             if dt.tzinfo is None:
                 dt = dt.replace(tzinfo=timezone.utc)
-    except ValueError:
+        dt = dt.astimezone(timezone.utc)
+    except (ValueError, OverflowError):
         return None
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if not EARLIEST_YEAR <= dt.year <= datetime.now(timezone.utc).year + 1:
+        return None
+    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def published_of(meta: PageMeta, fallback: str | None) -> str | None:
