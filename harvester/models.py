@@ -7,6 +7,7 @@ clean -> :class:`Cleaned`; attribute -> :class:`Attribution`; record -> ``dict``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -60,11 +61,20 @@ class PageMeta:
     images: list[tuple[str, str]] = field(default_factory=list)  # (absolute src, alt)
     captions: list[str] = field(default_factory=list)
     pixels: list[str] = field(default_factory=list)  # tiny/tracking <img> srcs
-    blocks: list[str] = field(default_factory=list)  # short text blocks anywhere on the page (footers live here)
+    # short text blocks anywhere on the page (footers live here); read on first use, since
+    # only pages that a site pack applies to need them
+    block_reader: Callable[[], list[str]] | None = field(default=None, repr=False, compare=False)
+    _blocks: list[str] | None = field(default=None, repr=False, compare=False)
     deks: list[str] = field(default_factory=list)  # standfirst / sub-head texts
     bylines: list[str] = field(default_factory=list)  # byline element texts
     providers: list[str] = field(default_factory=list)  # provider-block names (Yahoo caas)
     provider_links: list[str] = field(default_factory=list)  # provider-block links
+
+    @property
+    def blocks(self) -> list[str]:
+        if self._blocks is None:
+            self._blocks = self.block_reader() if self.block_reader else []
+        return self._blocks
 
 
 @dataclass(slots=True)
