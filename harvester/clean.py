@@ -106,11 +106,16 @@ def drop_deks(paragraphs: list[str], deks: list[str], removals: list[Removal]) -
     return out
 
 
+def _title_key(text: str) -> str:
+    """Comparison key for titles: folded, spaces collapsed, no closing period."""
+    return fold(normalize_space(text)).rstrip(" .")
+
+
 def _title_variants(title: str, rules: RuleSet) -> set[str]:
-    keys = {fold(normalize_space(title))}
+    keys = {_title_key(title)}
     parts = rules.title_sep.split(title)
     if len(parts) > 1:
-        keys.add(fold(normalize_space(parts[0])))
+        keys.add(_title_key(parts[0]))
     return {k for k in keys if k}
 
 
@@ -120,7 +125,7 @@ def drop_title_repeats(paragraphs: list[str], title: str | None, rules: RuleSet,
     keys = _title_variants(title, rules)
     out = []
     for para in paragraphs:
-        key = fold(normalize_space(para)).rstrip(" .")
+        key = _title_key(para)
         if key in keys or any(key.startswith(k) and _is_leftover(key[len(k) :]) for k in keys):
             removals.append(Removal(rule="generic-title-repeat", text=para))
         else:
