@@ -13,18 +13,23 @@ import logging
 import signal
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO
 
 from .config import Config, FeedConfig, Settings
 from .errors import (
+    ConnectFailed,
+    DNSFailure,
     ExtractError,
+    FetchTimeout,
     HarvesterError,
     HTTPStatus,
+    ReadTimeout,
     RobotsDisallowed,
     StoreError,
+    TruncatedBody,
     UnsupportedContentType,
 )
 from .fetch import FEED_ACCEPT, HTML_ACCEPT, HTML_TYPES, Fetcher, Response
@@ -149,6 +154,13 @@ def backoff(now: float, settings: Settings, feed: FeedConfig, errors: int, retry
     return now + delay
 
 
+def _transient(exc: HarvesterError) -> bool:
+    """A page failure that may go away by itself (timeout, 5xx, 429): worth another try."""
+    if isinstance(exc, HTTPStatus):
+        return exc.status in (408, 425, 429) or exc.status >= 500
+    return isinstance(exc, (FetchTimeout, ReadTimeout, ConnectFailed, DNSFailure, TruncatedBody))
+
+
 @dataclass
 class Poller:
     config: Config
@@ -159,6 +171,9 @@ class Poller:
     summary: Summary = field(default_factory=Summary)
     clock: callable = time.time
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    # feeds with entries left to retry (transient failure, stopped run): their validators
+    # are not kept, or the next poll's 304 would hide those entries until the feed changes
+    retry: set[str] = field(default_factory=set)
 
     @property
     def settings(self) -> Settings:
@@ -201,7 +216,7 @@ class Poller:
             return
         new = await self.process_entries(feed, parsed.entries)
         max_age = resp.max_age()
-        no_store = _forbids_validators(resp)
+        no_store = _forbids_validators(resp) or feed.url in self.retry
         due = next_due(now, self.settings, feed, hints=[max_age, parsed.ttl])
         self.store.feed_polled(
             feed.url, now=now, next_due=due, status="ok",
@@ -211,6 +226,8 @@ class Poller:
         )  # fmt: skip
 
     async def process_entries(self, feed: FeedConfig, entries) -> int:
+        # entries are kept under the configured feed URL, not where it redirected to
+        entries = [e if e.feed_url == feed.url else replace(e, feed_url=feed.url) for e in entries]
         seen = self.store.seen_entries(feed.url)
         todo = [e for e in entries if e.entry_id not in seen and e.link]
         results = await asyncio.gather(*(self.process_entry(e) for e in todo))
@@ -220,6 +237,7 @@ class Poller:
         """Fetch, clean, dedup and write one entry; True when a new record was written."""
         if self.stopping.is_set():
             self.summary.skipped += 1
+            self.retry.add(entry.feed_url)
             return False
         link = normalize_url(entry.link)
         known = self.store.record_for_url(link)
@@ -248,12 +266,15 @@ class Poller:
             resp = None
         except HarvesterError as exc:
             _fail(self.summary, exc, entry.link)
+            if _transient(exc):
+                self.retry.add(entry.feed_url)
             return False
         try:
             return self.store_record(entry, link, normalize_url(resp.url if resp else entry.link), record)
         except StoreError as exc:
             # disk full, permissions: stop cleanly; nothing unwritten is marked done
             _fail(self.summary, exc, entry.link)
+            self.retry.add(entry.feed_url)
             _stop(self)
             return False
 

@@ -1,0 +1,350 @@
+"""Integration tests of ``harvester poll`` against a real HTTP server on 127.0.0.1.
+
+The server (harvester.testserver.FixtureServer) serves fixtures/site: five feeds (Atom,
+RSS 2.0, RDF, JSON Feed 1.1, an HTML listing), the article pages they link to and a
+robots.txt, and it records every request. Nothing here talks to anything but 127.0.0.1.
+
+The fixture site's config (fixtures/site/config.toml) polls with one request per host at a
+time and one extraction worker, so a run's order (and so which copy of the duplicated
+story is kept) is deterministic; the per-host test raises the cap to 2.
+
+Golden records live in fixtures/site/expected/ (see tests/regen_site_golden.py); records
+are compared in their port-free canonical form (see tests/fixture_site.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from fixture_site import SITE, canonical, comparable, live_id, load_golden, read_records
+
+from harvester import fetch
+from harvester.config import load_config
+from harvester.demo import run_demo, write_site_config
+from harvester.lock import run_lock
+from harvester.output import TEMP_PREFIX
+from harvester.runner import poll
+from harvester.store import Store
+from harvester.testserver import FixtureServer
+
+ROOT = Path(__file__).resolve().parent.parent
+FEEDS = {  # the fixture site's feeds, by the path the server sees
+    "/feeds/theregister.atom",
+    "/feeds/zephyrnet.xml",
+    "/feeds/lemonde-pixels.rdf",
+    "/feeds/patch-digest.json",
+    "/feeds/lesechos-latest.html",
+}
+PRIVATE = "/private/drafts/quarterly-results-preview/"
+STORY = "Microsoft to pour €3.2B into German AI datacenters"
+ORIGINAL = "/pages/theregister/2024/02/15/microsoft_germany_ai_datacenters/"
+COPY = "/pages/zephyrnet/microsoft-to-pour-e3-2b-into-german-ai-datacenters/"
+T0 = 1_700_000_000.0  # a fixed "now" for the tests that move the clock
+
+
+@pytest.fixture
+def server():
+    with FixtureServer(SITE) as srv:
+        yield srv
+
+
+def make_config(srv: FixtureServer, tmp_path: Path, *, feeds: list[str] | None = None, **settings) -> Path:
+    return write_site_config(tmp_path / "config.toml", srv.base_url, output_dir=tmp_path / "out",
+                             state_path=tmp_path / "state.db", feeds=feeds, **settings)  # fmt: skip
+
+
+def run_poll(config_path: Path, *, clock=time.time):
+    """What ``harvester poll -c CONFIG`` does, in this process: the lock, then one poll."""
+    config = load_config(config_path, must_exist=True)
+    with run_lock(config.settings.state_path):
+        return poll(config, out_dir=None, clock=clock)
+
+
+def feed_state(tmp_path: Path, srv: FixtureServer, path: str):
+    store = Store(tmp_path / "state.db")
+    try:
+        return store.feed(srv.url(path))
+    finally:
+        store.close()
+
+
+def assert_golden(out: Path, base_url: str) -> None:
+    """OUT holds exactly the golden records: same file names, nothing else, same content."""
+    golden = load_golden()
+    assert golden, "fixtures/site/expected/ is empty: run tests/regen_site_golden.py"
+    assert sorted(os.listdir(out)) == sorted(f"{live_id(g, base_url)}.json" for g in golden.values())
+    for name, record in read_records(out).items():
+        assert record["id"] == name
+        assert record["fetched_at"].endswith("Z")
+        got = canonical(record, base_url)
+        want = golden[got["id"]]
+        assert set(got) == set(want)
+        for key in want:  # one field at a time: a failure names the field
+            assert comparable(got)[key] == comparable(want)[key], f"{got['url']}: {key}"
+
+
+def robots_failure_only(summary) -> bool:
+    return len(summary.failures) == 1 and "robots_disallowed" in summary.failures[0] and PRIVATE in summary.failures[0]
+
+
+# ---------------------------------------------------------------- the "done when" list
+
+
+def test_first_poll_writes_golden_records(server, tmp_path):
+    code, summary = run_poll(make_config(server, tmp_path))
+
+    assert_golden(tmp_path / "out", server.base_url)
+    assert (summary.feeds, summary.new, summary.duplicates) == (5, 9, 1)
+    assert robots_failure_only(summary)
+    assert code == 1  # the /private/ item refused by robots.txt counts as a failed item
+    assert server.max_concurrency() == 1  # the site config's per_host_concurrency
+
+
+def test_second_poll_is_all_304_and_writes_nothing(server, tmp_path):
+    cfg = make_config(server, tmp_path)
+    run_poll(cfg)
+    out = tmp_path / "out"
+    before = {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in out.iterdir()}
+    first = {path: server.requests_for(path)[0] for path in FEEDS}
+    server.reset_log()
+
+    code, summary = run_poll(cfg)
+
+    assert code == 0
+    assert (summary.new, summary.duplicates, summary.unchanged, summary.errors) == (0, 0, 5, 0)
+    assert {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in out.iterdir()} == before
+    for path in FEEDS:
+        (request,) = server.requests_for(path)
+        assert request.status == 304, path
+        assert request.headers.get("if-none-match"), path  # the ETag the first answer carried
+        assert request.headers.get("if-modified-since"), path
+        assert first[path].status == 200 and "if-none-match" not in first[path].headers
+    assert not server.requests_for("/pages/")
+
+
+def test_500_backs_off_and_recovers(server, tmp_path):
+    feed = "/feeds/lemonde-pixels.rdf"
+    cfg = make_config(server, tmp_path, feeds=[feed])
+    server.set_status(feed, [500, 500])  # then healthy again
+    dues = []
+
+    code, _ = run_poll(cfg, clock=lambda: T0)
+    state = feed_state(tmp_path, server, feed)
+    assert code == 3 and (state.status, state.error_count) == ("error", 1)
+    dues.append(state.next_due - T0)
+
+    code, summary = run_poll(cfg, clock=lambda: T0 + dues[0] / 2)  # backing off: not asked at all
+    assert code == 0 and summary.feeds == 0
+    assert len(server.requests_for(feed)) == 1
+
+    now = T0 + dues[0]
+    code, _ = run_poll(cfg, clock=lambda: now)
+    state = feed_state(tmp_path, server, feed)
+    assert code == 3 and (state.status, state.error_count) == ("error", 2)
+    dues.append(state.next_due - now)
+
+    now = state.next_due
+    code, summary = run_poll(cfg, clock=lambda: now)
+    state = feed_state(tmp_path, server, feed)
+    assert code == 0 and summary.new == 2
+    assert (state.status, state.error_count, state.last_error) == ("ok", 0, None)
+    assert state.next_due == now  # interval = 0: due again on the next run
+
+    assert dues == [60, 120]  # growing intervals (base 60 s, doubling)
+    assert [r.status for r in server.requests_for(feed)] == [500, 500, 200]
+    assert len(os.listdir(tmp_path / "out")) == 2
+
+
+def test_429_retry_after_is_honoured(server, tmp_path):
+    feed = "/feeds/patch-digest.json"
+    cfg = make_config(server, tmp_path, feeds=[feed])
+    server.set_status(feed, [429])
+    server.set_headers(feed, {"Retry-After": "3600"})
+
+    code, _ = run_poll(cfg, clock=lambda: T0)
+    state = feed_state(tmp_path, server, feed)
+    assert code == 3 and state.error_count == 1
+    assert state.next_due == T0 + 3600  # the server's wish, not the 60 s backoff
+    server.clear_overrides()
+
+    for wait in (60, 600, 3599):  # asked to wait an hour: nobody knocks before
+        code, summary = run_poll(cfg, clock=lambda: T0 + wait)
+        assert code == 0 and summary.feeds == 0
+    assert len(server.requests_for(feed)) == 1
+
+    code, summary = run_poll(cfg, clock=lambda: T0 + 3600)
+    assert code == 0 and summary.new == 2
+    assert [r.status for r in server.requests_for(feed)] == [429, 200]
+
+
+def test_per_host_cap_holds(server, tmp_path):
+    cfg = make_config(server, tmp_path, per_host_concurrency=2, workers=2)
+    server.set_delay("/pages/", 0.3)  # slow answers, so requests overlap if they can
+    server.set_delay("/feeds/", 0.3)
+
+    code, summary = run_poll(cfg)
+
+    assert server.max_concurrency() == 2  # reached, never exceeded
+    assert summary.new == 9 and summary.duplicates == 1 and robots_failure_only(summary)
+    assert len(os.listdir(tmp_path / "out")) == 9
+
+
+def test_robots_disallow_is_obeyed(server, tmp_path):
+    cfg = make_config(server, tmp_path, feeds=["zephyrnet.xml"])
+
+    code, summary = run_poll(cfg)
+
+    assert not server.requests_for("/private/")
+    assert len(server.requests_for("/robots.txt")) == 1  # read once per run and host
+    assert robots_failure_only(summary) and code == 1
+    records = read_records(tmp_path / "out").values()
+    assert len(records) == 2 and not any("/private/" in r["url"] for r in records)
+
+
+@pytest.mark.parametrize(
+    "feeds, kept",
+    [
+        (["theregister.atom", "zephyrnet.xml"], ORIGINAL),  # the outlet's feed first
+        (["zephyrnet.xml", "theregister.atom"], COPY),  # the aggregator's feed first
+    ],
+    ids=["outlet-first", "aggregator-first"],
+)
+def test_story_in_two_feeds_gives_one_record(server, tmp_path, feeds, kept):
+    code, summary = run_poll(make_config(server, tmp_path, feeds=feeds))
+
+    records = [r for r in read_records(tmp_path / "out").values() if r["title"] == STORY]
+    assert len(records) == 1  # both pages fetched, one record
+    assert len(server.requests_for(ORIGINAL)) == 1 and len(server.requests_for(COPY)) == 1
+    assert summary.duplicates == 1
+    (record,) = records
+    assert urlsplit(record["url"]).path == kept  # first seen wins (the run's order is fixed)
+    assert record["source"]["name"] == "The Register"
+
+
+def test_story_in_two_feeds_across_runs_gives_one_record(server, tmp_path):
+    """Cron: the aggregator's copy arrives in one run, the outlet's own feed is added later."""
+    run_poll(make_config(server, tmp_path, feeds=["zephyrnet.xml"]))
+    code, summary = run_poll(make_config(server, tmp_path, feeds=["zephyrnet.xml", "theregister.atom"]))
+
+    records = [r for r in read_records(tmp_path / "out").values() if r["title"] == STORY]
+    assert len(records) == 1 and urlsplit(records[0]["url"]).path == COPY
+    assert summary.new == 1 and summary.duplicates == 1  # the other Register story; the original
+
+
+def test_page_that_failed_transiently_is_retried_next_poll(server, tmp_path):
+    """A 503 on one article must not be hidden by the feed's 304 on the next run."""
+    feed, page = "/feeds/lemonde-pixels.rdf", "/pages/lemonde/pixels/article/2024/03/10/grenoble-centre-de-donnees-piscine.html"
+    cfg = make_config(server, tmp_path, feeds=[feed])
+    server.set_status(page, [503])
+
+    code, summary = run_poll(cfg)
+    assert code == 1 and summary.new == 1
+    code, summary = run_poll(cfg)  # the feed is fetched in full again, the page retried
+    assert code == 0 and summary.new == 1
+    code, summary = run_poll(cfg)  # nothing left to retry: back to 304
+    assert code == 0 and summary.unchanged == 1
+
+    assert [r.status for r in server.requests_for(page)] == [503, 200]
+    assert [r.status for r in server.requests_for(feed)] == [200, 200, 304]
+
+
+def test_redirected_feed_remembers_its_entries(server, tmp_path):
+    """Entries are kept under the configured URL, so a moved feed's old entries stay seen."""
+    cfg = make_config(server, tmp_path, feeds=["lemonde-pixels.rdf"])
+    cfg.write_text(cfg.read_text().replace("/feeds/lemonde-pixels.rdf", "/feeds/old/pixels.rdf"))
+    server.set_redirect("/feeds/old/pixels.rdf", "/feeds/lemonde-pixels.rdf")
+
+    code, summary = run_poll(cfg)
+    assert code == 0 and summary.new == 2
+    server.set_changed("/feeds/lemonde-pixels.rdf")  # the feed changes: fetched in full
+    code, summary = run_poll(cfg)
+
+    assert code == 0 and (summary.new, summary.duplicates, summary.unchanged) == (0, 0, 0)
+    assert len(server.requests_for("/pages/")) == 2  # each page fetched once, in the first run
+    records = read_records(tmp_path / "out").values()
+    assert {r["feed"]["url"] for r in records} == {server.url("/feeds/old/pixels.rdf")}
+
+
+def test_overlapping_poll_exits_75(server, tmp_path):
+    cfg = make_config(server, tmp_path)
+    with run_lock(tmp_path / "state.db"):  # a poll is running
+        proc = subprocess.run([sys.executable, "-m", "harvester.cli", "poll", "-c", str(cfg)],
+                              cwd=ROOT, capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert proc.returncode == 75, proc.stderr
+    assert "lock" in proc.stderr and proc.stdout == ""
+    assert server.requests == []  # nothing was done
+    assert not (tmp_path / "out").exists()
+
+
+def test_sigkill_then_rerun_yields_golden_set(server, tmp_path):
+    cfg = make_config(server, tmp_path)
+    out = tmp_path / "out"
+    server.set_delay("/pages/", 0.4)  # about 4 s of pages: time to be killed mid-run
+    command = [sys.executable, "-m", "harvester.cli", "poll", "-c", str(cfg), "-q"]
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(out.glob("*.json"))) < 2:  # some records written, others not yet
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the poll wrote no records in 60 s"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.kill()  # no-op when it is dead already
+        proc.communicate(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    written = len(list(out.glob("*.json")))
+    assert 2 <= written < len(load_golden())  # killed partway
+
+    server.clear_overrides()
+    rerun = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+    assert rerun.returncode == 1, rerun.stderr  # the robots.txt refusal, as in any first poll
+    assert not [n for n in os.listdir(out) if n.startswith(TEMP_PREFIX) or not n.endswith(".json")]
+    assert_golden(out, server.base_url)  # exactly the golden set: nothing missing, no duplicate
+    assert not server.requests_for("/private/")
+
+
+def test_demo_runs_offline(tmp_path, capsys, monkeypatch):
+    out = tmp_path / "demo-articles"
+    dialled = []  # every address the fetcher connects to
+    connect = fetch.PinnedBackend.connect_tcp
+
+    async def spy(self, host, port, *args, **kwargs):
+        dialled.append(host)
+        return await connect(self, host, port, *args, **kwargs)
+
+    monkeypatch.setattr(fetch.PinnedBackend, "connect_tcp", spy)
+
+    code = run_demo(out, jsonl=False, quiet=True)
+
+    assert dialled and set(dialled) == {"127.0.0.1"}
+    assert code == 1  # the /private/ page refused by robots.txt
+    assert capsys.readouterr().out == ""  # stdout carries records only (none without --jsonl)
+    records = read_records(out)
+    assert len(records) == 9
+    bases = {"http://" + urlsplit(r["url"]).netloc for r in records.values()}
+    assert len(bases) == 1 and urlsplit(bases.pop() + "/").hostname == "127.0.0.1"
+    base = "http://" + urlsplit(next(iter(records.values()))["url"]).netloc
+    golden = load_golden()
+    for record in records.values():
+        got = canonical(record, base)
+        assert comparable(got) == comparable(golden[got["id"]])
+
+
+def test_demo_jsonl_streams_the_records(tmp_path, capsys):
+    code = run_demo(tmp_path / "out", jsonl=True, quiet=False)
+
+    captured = capsys.readouterr()
+    lines = [json.loads(line) for line in captured.out.splitlines()]
+    assert code == 1 and len(lines) == 9
+    assert {r["id"] for r in lines} == {p.stem for p in (tmp_path / "out").glob("*.json")}
+    assert "harvester demo" in captured.err and "127.0.0.1" in captured.err
