@@ -22,7 +22,7 @@ from .models import Attribution, Cleaned, Evidence, Extracted, FeedEntry
 from .outlets import Registry
 from .rules import RuleSet
 from .text import name_key, normalize_space
-from .urls import registrable_domain
+from .urls import domain_of, registrable_domain
 
 W = {  # signal -> weight
     "feed_source_url": 0.95,
@@ -82,24 +82,6 @@ class Context:
         if not domain or domain == self.domain or self.is_aggregator(domain):
             return None
         return domain
-
-
-_HOST = re.compile(r"(?i)^https?://([a-z0-9.-]+)(?::\d+)?(?:[/?#]|$)")
-
-
-def domain_of(url: str | None) -> str | None:
-    if not url:
-        return None
-    m = _HOST.match(url)
-    if m:
-        return registrable_domain(m.group(1).lower())
-    if "://" not in url:
-        url = "http://" + url.lstrip("/")
-    try:
-        host = urlsplit(url).hostname
-    except ValueError:
-        return None
-    return registrable_domain(host) if host else None
 
 
 def _is_article_url(url: str) -> bool:

@@ -12,6 +12,7 @@ import re
 from .models import Cleaned, Extracted, Removal, Warning
 from .rules import HEAD_SIZE, TAIL_SIZE, Pack, Rule, RuleSet
 from .text import fold, name_key, normalize_space
+from .urls import domain_of
 
 MASKED_NUMBER = re.compile(r"\bXNUMX\b")
 _TERMINAL = re.compile(r"[.!?。！？…»”\"')\]]$")
@@ -172,16 +173,28 @@ def clean_title(title: str | None, packs: list[Pack], rules: RuleSet, site_names
     return normalize_space(title) or None
 
 
+def reading_host(extracted: Extracted, rules: RuleSet, domain: str | None) -> tuple[str | None, str | None]:
+    """(aggregator name, domain) of where the page was read: its own host, else the host its
+    canonical / og:url names (a saved or mirrored copy). (None, domain) for other pages."""
+    meta = extracted.meta
+    for candidate in (domain, domain_of(meta.canonical), domain_of(meta.meta.get("og:url"))):
+        name = rules.aggregator_for(candidate)
+        if name:
+            return name, candidate
+    return None, domain
+
+
 def clean(extracted: Extracted, rules: RuleSet, *, domain: str | None) -> Cleaned:
     detect_text = " ".join(
         [extracted.title or "", *extracted.paragraphs[:HEAD_SIZE], *extracted.paragraphs[-TAIL_SIZE:],
          *extracted.meta.captions, *(alt for _, alt in extracted.meta.images[:20])]
     )  # fmt: skip
-    packs = rules.packs_for(domain, detect_text)
+    aggregator_name, host = reading_host(extracted, rules, domain)
+    packs = rules.packs_for(host, detect_text)
     site_packs = [p for p in packs if not p.generic]
-    aggregator_name = rules.aggregator_for(domain)
-    if aggregator_name is None and site_packs:
-        aggregator_name = site_packs[0].name
+    if aggregator_name is None and site_packs:  # recognised by its text alone
+        aggregator_name, host = site_packs[0].name, None
+    aggregator = {"name": aggregator_name, "domain": host} if aggregator_name else None
     site_names = [extracted.sitename or "", aggregator_name or "", *(p.name for p in site_packs)]
 
     removals: list[Removal] = []
@@ -198,10 +211,6 @@ def clean(extracted: Extracted, rules: RuleSet, *, domain: str | None) -> Cleane
         paragraphs = drop_deks(paragraphs, extracted.meta.deks, removals)
     if rules.enabled("generic-signoff"):
         paragraphs = strip_signoff(paragraphs, rules, removals)
-    aggregator = None
-    if aggregator_name:
-        agg_domain = domain if rules.aggregator_for(domain) else None
-        aggregator = {"name": aggregator_name, "domain": agg_domain}
     return Cleaned(
         title=title,
         paragraphs=paragraphs,

@@ -112,7 +112,7 @@ def read_dom(tree: LexborHTMLParser, base_url: str | None, rules: RuleSet | None
     meta.captions = [t for t in (normalize_space(n.text()) for n in tree.css("figcaption")) if t]
     meta.block_reader = lambda: _blocks(tree)
     if rules is not None:
-        _texts(tree, rules.dek_selectors, meta.deks, 20, 600)
+        _texts(tree, rules.dek_selectors, meta.deks, 2, 600)
         _texts(tree, rules.byline_selectors, meta.bylines, 4, 200)
         for selector in rules.provider_name_selectors:
             for node in tree.css(selector):

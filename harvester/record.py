@@ -53,7 +53,7 @@ def build_record(
         "text": text,
         "language": extracted.language,
         "published": extracted.published or (entry.published if entry else None),
-        "authors": list(extracted.authors),
+        "authors": list(extracted.authors) or (list(entry.authors) if entry else []),
         "aggregator": cleaned.aggregator,
         "source": source.as_dict(),
         "feed": {"url": entry.feed_url, "entry_id": entry.entry_id} if entry else None,

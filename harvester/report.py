@@ -74,10 +74,13 @@ class Summary:
     """Counts for the closing line; ``failures`` name each item that failed."""
 
     feeds: int = 0
+    feeds_ok: int = 0  # answered 200 or 304 and parsed
     unchanged: int = 0
     new: int = 0
     duplicates: int = 0
-    skipped: int = 0
+    skipped: int = 0  # entries not started because the run was asked to stop
+    disallowed: list[str] = field(default_factory=list)  # URLs robots.txt keeps us from (not failures)
+    stopped: bool = False  # SIGTERM, or a store error: the run ended early
     failures: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
 
@@ -91,7 +94,9 @@ class Summary:
         if what == "poll":
             parts.append(f"{self.feeds} feeds polled, {self.unchanged} unchanged (304),")
         parts.append(f"{self.new} new records, {self.duplicates} duplicates, {self.errors} errors")
+        if self.disallowed:
+            parts.append(f"({len(self.disallowed)} disallowed by robots.txt)")
         if self.skipped:
-            parts.append(f"({self.skipped} skipped)")
+            parts.append(f"({self.skipped} left for the next run)")
         parts.append(f"in {secs:.1f}s")
         return " ".join(parts)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import sys
 import time
@@ -117,14 +118,14 @@ def fetch_urls(urls: list[str], config: Config, *, out_dir: Path | None, resolve
     sink = Sink(out_dir=out_dir, stream=None if out_dir else sys.stdout)
     asyncio.run(_fetch_all(urls, config, sink, summary))
     log.info("%s", summary.line("fetch"))
-    return exit_code(summary, total=len(urls))
+    return exit_code(summary, succeeded=summary.new)
 
 
-def exit_code(summary: Summary, *, total: int) -> int:
-    if not summary.errors:
+def exit_code(summary: Summary, *, succeeded: int) -> int:
+    """0 all done; 1 partial (some items failed, or the run stopped early); 3 nothing succeeded."""
+    if not summary.errors and not summary.stopped:
         return 0
-    produced = summary.new + summary.duplicates + summary.unchanged
-    return 3 if total and not produced and summary.errors >= total else 1
+    return 3 if summary.errors and not succeeded else 1
 
 
 # ---------------------------------------------------------------- poll
@@ -179,10 +180,16 @@ class Poller:
     def settings(self) -> Settings:
         return self.config.settings
 
+    def halt(self) -> None:
+        """Start no new entry; those in flight finish. The run ends partial (exit 1)."""
+        self.summary.stopped = True
+        self.stopping.set()
+
     async def poll_feed(self, feed: FeedConfig) -> None:
         from .feeds import parse_feed, parse_html_listing
 
         now = self.clock()
+        self.summary.feeds += 1
         state = self.store.feed(feed.url)
         headers = {}
         if state and state.etag:
@@ -193,8 +200,8 @@ class Poller:
             if self.settings.robots == "obey" and not await self.fetcher.robots_allowed(feed.url):
                 raise RobotsDisallowed("robots.txt disallows this feed", target=feed.url)
             resp = await self.fetcher.get(feed.url, headers=headers, accept=FEED_ACCEPT)
-            self.summary.feeds += 1
             if resp.status == 304:
+                self.summary.feeds_ok += 1
                 self.summary.unchanged += 1
                 due = next_due(now, self.settings, feed, hints=[resp.max_age()])
                 self.store.feed_polled(feed.url, now=now, next_due=due, status="not_modified")
@@ -206,14 +213,13 @@ class Poller:
             else:
                 parsed = parse_feed(resp.body, url=resp.url, headers=dict(resp.headers), language=feed.language)
         except HarvesterError as exc:
-            if not isinstance(exc, HTTPStatus):
-                self.summary.feeds += 1 if exc.stage != "fetch" else 0
             errors = self.store.error_count(feed.url) + 1
             retry_after = exc.retry_after if isinstance(exc, HTTPStatus) else None
             due = backoff(now, self.settings, feed, errors, retry_after)
             self.store.feed_failed(feed.url, now=now, kind=exc.kind, message=str(exc), next_due=due)
             _fail(self.summary, exc, feed.url)
             return
+        self.summary.feeds_ok += 1
         new = await self.process_entries(feed, parsed.entries)
         max_age = resp.max_age()
         no_store = _forbids_validators(resp) or feed.url in self.retry
@@ -264,6 +270,11 @@ class Poller:
             if record is None:
                 return False
             resp = None
+        except RobotsDisallowed:
+            # the site said no: obeyed and noted, not an error (cron stays quiet)
+            log.info("poll: robots.txt disallows %s; not fetched", entry.link)
+            self.summary.disallowed.append(entry.link)
+            return False
         except HarvesterError as exc:
             _fail(self.summary, exc, entry.link)
             if _transient(exc):
@@ -275,7 +286,7 @@ class Poller:
             # disk full, permissions: stop cleanly; nothing unwritten is marked done
             _fail(self.summary, exc, entry.link)
             self.retry.add(entry.feed_url)
-            _stop(self)
+            self.halt()
             return False
 
     def store_record(self, entry: FeedEntry, link: str, final_url: str, record: dict) -> bool:
@@ -333,9 +344,14 @@ async def _poll(config: Config, sink: Sink, store: Store, summary: Summary, *, c
 
 
 def _stop(poller: Poller) -> None:
-    if not poller.stopping.is_set():
-        log.warning("poll: stop requested; finishing the items in flight")
-        poller.stopping.set()
+    """First SIGTERM / SIGINT: finish what is in flight, save state, exit 1. A second one
+    exits at once: every write is atomic and an entry is marked done only after its record
+    is on disk, so the next run completes the set."""
+    if poller.stopping.is_set():
+        log.error("poll: second stop request; exiting now")
+        os._exit(1)
+    log.warning("poll: stop requested; finishing the items in flight")
+    poller.halt()
 
 
 def poll(config: Config, *, out_dir: Path | None, jsonl: bool = False, clock=time.time, transport=None) -> tuple[int, Summary]:
@@ -351,7 +367,4 @@ def poll(config: Config, *, out_dir: Path | None, jsonl: bool = False, clock=tim
         asyncio.run(_poll(config, sink, store, summary, clock=clock, transport=transport))
     finally:
         store.close()
-    code = exit_code(summary, total=summary.feeds + summary.new + summary.errors)
-    if summary.skipped and code == 0:
-        code = 1  # stopped early: partial
-    return code, summary
+    return exit_code(summary, succeeded=summary.feeds_ok + summary.new), summary

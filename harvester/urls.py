@@ -22,6 +22,7 @@ __all__ = [
     "TRACKING_PARAMS",
     "TRACKING_PREFIXES",
     "absolutize",
+    "domain_of",
     "host_of",
     "normalize_url",
     "registrable_domain",
@@ -57,6 +58,10 @@ TRACKING_PARAMS = frozenset(
         "ref_src",  # Twitter embed referrer
         "spm",  # Alibaba "super position model"
         "cmpid",  # campaign id (Forbes, Eurosport, ...)
+        "xtor",  # AT Internet / Piano (Le Monde, Les Echos, Le Figaro: "?xtor=RSS-2059")
+        "at_medium",  # AT Internet campaign medium
+        "at_campaign",  # AT Internet campaign
+        "ocid",  # Microsoft / MSN
     }
 )
 TRACKING_PREFIXES = ("utm_",)  # utm_source, utm_medium, utm_campaign, utm_term, utm_content, ...
@@ -251,3 +256,22 @@ def _strip_tracking(query: str) -> str:
             continue
         kept.append(pair)
     return "&".join(kept)
+
+
+_HOST = re.compile(r"(?i)^https?://([a-z0-9.-]+)(?::\d+)?(?:[/?#]|$)")
+
+
+def domain_of(url: str | None) -> str | None:
+    """The registrable domain of a URL (or of a bare host), None when there is none."""
+    if not url:
+        return None
+    m = _HOST.match(url)
+    if m:
+        return registrable_domain(m.group(1).lower())
+    if "://" not in url:
+        url = "http://" + url.lstrip("/")
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return None
+    return registrable_domain(host) if host else None
