@@ -291,12 +291,10 @@ class Poller:
 
     def store_record(self, entry: FeedEntry, link: str, final_url: str, record: dict) -> bool:
         urls = sorted({link, final_url})
-        source_url = record["source"].get("url")
-        source_url = normalize_url(source_url) if source_url else None
         text_hash = simhash(record["text"])
         duplicate = None
         if not self.store.has_record(record["id"]):
-            duplicate = self.store.find_duplicate(source_url=source_url, language=record["language"], text_hash=text_hash)
+            duplicate = self.store.find_duplicate(record, text_hash)
         if duplicate is not None:
             log.info("poll: %s is a duplicate of record %s", entry.link, duplicate)
             self.store.mark_done(feed_url=entry.feed_url, entry_id=entry.entry_id, link=link, record_id=duplicate, urls=urls)
@@ -305,7 +303,7 @@ class Poller:
         self.sink.emit(record)  # on disk before the entry is marked done
         self.store.mark_done(
             feed_url=entry.feed_url, entry_id=entry.entry_id, link=link, record_id=record["id"],
-            urls=urls, record=record, text_hash=text_hash, source_url=source_url,
+            urls=urls, record=record, text_hash=text_hash,
         )  # fmt: skip
         self.summary.new += 1
         return True

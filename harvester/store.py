@@ -6,7 +6,8 @@ moment is completed by the next one: the page is fetched again and its record â€
 id, same file name â€” written again, never twice.
 
 Dedup across feeds uses, in order: the entry id within its feed; the normalised link;
-the record id (normalised URL); the attributed ``source.url`` within one language; a
+the record id (normalised URL); the attributed ``source.url`` within one language; the
+same title from the same source outlet in one language, published within two days; a
 64-bit simhash of the text within one language (Hamming distance <= 3, found through
 four 16-bit bands, so the lookup stays indexed at any size).
 """
@@ -18,9 +19,12 @@ import re
 import sqlite3
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from .errors import StoreError
+from .text import text_key
+from .urls import normalize_url
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS feeds (
@@ -49,12 +53,16 @@ CREATE TABLE IF NOT EXISTS records (
     id TEXT PRIMARY KEY,
     url TEXT,
     source_url TEXT,
+    source_domain TEXT,
+    title_key TEXT,
+    published REAL,
     language TEXT,
     simhash INTEGER,
     b0 INTEGER, b1 INTEGER, b2 INTEGER, b3 INTEGER,
     written_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS records_source ON records (source_url, language);
+CREATE INDEX IF NOT EXISTS records_title ON records (title_key, source_domain, language);
 CREATE INDEX IF NOT EXISTS records_b0 ON records (b0);
 CREATE INDEX IF NOT EXISTS records_b1 ON records (b1);
 CREATE INDEX IF NOT EXISTS records_b2 ON records (b2);
@@ -67,6 +75,22 @@ CREATE TABLE IF NOT EXISTS urls (
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 SIMHASH_DISTANCE = 3
+SAME_STORY_DAYS = 2  # one outlet's same title this close in time is one story
+MIN_TITLE_WORDS = 4  # shorter titles ("Live updates", "Briefing") repeat across stories
+
+
+def fingerprint(record: dict) -> dict:
+    """What dedup compares: the attributed URL, the outlet + title, the language."""
+    source = record.get("source") or {}
+    title = text_key(record.get("title") or "")
+    published = record.get("published")
+    return {
+        "source_url": normalize_url(source["url"]) if source.get("url") else None,
+        "source_domain": source.get("domain"),
+        "title_key": title if len(title.split()) >= MIN_TITLE_WORDS else None,
+        "published": datetime.fromisoformat(published.replace("Z", "+00:00")).timestamp() if published else None,
+        "language": record.get("language"),
+    }
 
 
 def simhash(text: str) -> int:
@@ -117,12 +141,21 @@ class Store:
             self.db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
+            self._migrate()
             self.db.executescript(SCHEMA)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open state database {path}: {exc}", target=str(path)) from None
 
     def close(self) -> None:
         self.db.close()
+
+    def _migrate(self) -> None:
+        """Add the columns a state file from an earlier version lacks (never drops data)."""
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(records)")}
+        if columns:
+            for name, kind in (("source_domain", "TEXT"), ("title_key", "TEXT"), ("published", "REAL")):
+                if name not in columns:
+                    self.db.execute(f"ALTER TABLE records ADD COLUMN {name} {kind}")
 
     def _run(self, sql: str, args: tuple = ()) -> sqlite3.Cursor:
         try:
@@ -212,17 +245,26 @@ class Store:
     def has_record(self, record_id: str) -> bool:
         return self._run("SELECT 1 FROM records WHERE id = ?", (record_id,)).fetchone() is not None
 
-    def find_duplicate(self, *, source_url: str | None, language: str | None, text_hash: int) -> str | None:
+    def find_duplicate(self, record: dict, text_hash: int) -> str | None:
         """The id of an earlier record of the same story in the same language, if any."""
-        if source_url:
+        fp = fingerprint(record)
+        language = fp["language"]
+        if fp["source_url"]:
             row = self._run(
-                "SELECT id FROM records WHERE source_url = ? AND language IS ? LIMIT 1", (source_url, language)
+                "SELECT id FROM records WHERE source_url = ? AND language IS ? LIMIT 1", (fp["source_url"], language)
+            ).fetchone() or self._run(
+                "SELECT r.id FROM urls u JOIN records r ON r.id = u.record_id WHERE u.url = ? AND r.language IS ?",
+                (fp["source_url"], language),
             ).fetchone()
             if row:
                 return row[0]
-            row = self._run("SELECT record_id FROM urls WHERE url = ?", (source_url,)).fetchone()
-            if row and self._run("SELECT 1 FROM records WHERE id = ? AND language IS ?", (row[0], language)).fetchone():
-                return row[0]
+        if fp["title_key"] and fp["source_domain"]:
+            for rid, published in self._run(
+                "SELECT id, published FROM records WHERE title_key = ? AND source_domain = ? AND language IS ?",
+                (fp["title_key"], fp["source_domain"], language),
+            ):
+                if published is None or fp["published"] is None or abs(published - fp["published"]) <= SAME_STORY_DAYS * 86400:
+                    return rid
         b = _bands(text_hash)
         rows = self._run(
             "SELECT id, simhash FROM records WHERE language IS ? AND (b0 = ? OR b1 = ? OR b2 = ? OR b3 = ?)",
@@ -243,7 +285,6 @@ class Store:
         urls: list[str],
         record: dict | None = None,
         text_hash: int | None = None,
-        source_url: str | None = None,
     ) -> None:
         """One transaction: the record (if new), its URLs, and the entry marked done."""
         now = time.time()
@@ -251,11 +292,12 @@ class Store:
             with self.db:
                 self.db.execute("BEGIN IMMEDIATE")
                 if record is not None and text_hash is not None:
+                    fp = fingerprint(record)
                     self.db.execute(
-                        "INSERT OR REPLACE INTO records (id, url, source_url, language, simhash, b0, b1, b2, b3, written_at)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (record_id, record.get("url"), source_url, record.get("language"), _signed(text_hash),
-                         *_bands(text_hash), now),
+                        "INSERT OR REPLACE INTO records (id, url, source_url, source_domain, title_key, published,"
+                        " language, simhash, b0, b1, b2, b3, written_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (record_id, record.get("url"), fp["source_url"], fp["source_domain"], fp["title_key"],
+                         fp["published"], fp["language"], _signed(text_hash), *_bands(text_hash), now),
                     )  # fmt: skip
                 for url in urls:
                     self.db.execute("INSERT OR IGNORE INTO urls (url, record_id) VALUES (?, ?)", (url, record_id))
