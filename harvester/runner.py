@@ -175,6 +175,11 @@ class Poller:
     # feeds with entries left to retry (transient failure, stopped run): their validators
     # are not kept, or the next poll's 304 would hide those entries until the feed changes
     retry: set[str] = field(default_factory=set)
+    slots: asyncio.Semaphore | None = None
+
+    def __post_init__(self) -> None:
+        # entries in flight at once: enough to keep the fetcher's own limits busy
+        self.slots = asyncio.Semaphore(self.settings.concurrency)
 
     @property
     def settings(self) -> Settings:
@@ -240,11 +245,15 @@ class Poller:
         return sum(1 for r in results if r)
 
     async def process_entry(self, entry: FeedEntry) -> bool:
-        """Fetch, clean, dedup and write one entry; True when a new record was written."""
-        if self.stopping.is_set():
-            self.summary.skipped += 1
-            self.retry.add(entry.feed_url)
-            return False
+        """Wait for a slot, then fetch, clean, dedup and write one entry; True when new."""
+        async with self.slots:  # what is "in flight" when a stop is asked for
+            if self.stopping.is_set():
+                self.summary.skipped += 1
+                self.retry.add(entry.feed_url)
+                return False
+            return await self._process_entry(entry)
+
+    async def _process_entry(self, entry: FeedEntry) -> bool:
         link = normalize_url(entry.link)
         known = self.store.record_for_url(link)
         if known:

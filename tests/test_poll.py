@@ -349,3 +349,54 @@ def test_demo_jsonl_streams_the_records(tmp_path, capsys):
     assert code == 0 and len(lines) == 9
     assert {r["id"] for r in lines} == {p.stem for p in (tmp_path / "out").glob("*.json")}
     assert "harvester demo" in captured.err and "127.0.0.1" in captured.err
+
+
+def test_case26_sigterm_finishes_in_flight_saves_state_and_exits_partial(server, tmp_path):
+    cfg = make_config(server, tmp_path, concurrency=2)  # two entries in flight at a time
+    out = tmp_path / "out"
+    server.set_delay("/pages/", 0.4)
+    command = [sys.executable, "-m", "harvester.cli", "poll", "-c", str(cfg)]
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(out.glob("*.json"))) < 2:
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the poll wrote no records in 60 s"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 1, err  # partial: stopped early
+    assert "stop requested" in err and "left for the next run" in err
+    assert "Traceback" not in err
+    written = sorted(out.glob("*.json"))
+    assert 2 <= len(written) < len(load_golden())
+    for path in written:  # every file complete
+        json.loads(path.read_text(encoding="utf-8"))
+    assert not [n for n in os.listdir(out) if n.startswith(TEMP_PREFIX)]
+
+    server.clear_overrides()
+    rerun = subprocess.run(command + ["-q"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert rerun.returncode == 0, rerun.stderr
+    assert_golden(out, server.base_url)
+
+
+def test_case10_feeds_command_shows_the_failing_feed(server, tmp_path, capsys):
+    from harvester.cli import main
+
+    cfg = make_config(server, tmp_path, feeds=["/feeds/theregister.atom", "/feeds/zephyrnet.xml"])
+    server.set_status("/feeds/zephyrnet.xml", [500, 500, 500])
+    code, _ = run_poll(cfg)
+    assert code == 1
+    assert main(["feeds", "-c", str(cfg)]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split()[:3] == ["FEED", "STATUS", "LAST"]
+    failing = next(line for line in table if line.startswith("Zephyrnet"))
+    assert " error " in failing and "HTTP 500" in failing
+    healthy = next(line for line in table if line.startswith("The Register"))
+    assert " ok " in healthy
+    assert main(["feeds", "-c", str(cfg), "--json"]) == 0
+    rows = {r["url"]: r for r in json.loads(capsys.readouterr().out)}
+    bad = rows[server.url("/feeds/zephyrnet.xml")]
+    assert bad["status"] == "error" and bad["errors"] == 1 and "500" in bad["last_error"]
