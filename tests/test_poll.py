@@ -109,7 +109,7 @@ def test_first_poll_writes_golden_records(server, tmp_path):
     assert server.max_concurrency() == 1  # the site config's per_host_concurrency
 
 
-def test_second_poll_is_all_304_and_writes_nothing(server, tmp_path):
+def test_case11_second_poll_is_all_304_and_writes_nothing(server, tmp_path):
     cfg = make_config(server, tmp_path)
     run_poll(cfg)
     out = tmp_path / "out"
@@ -131,7 +131,7 @@ def test_second_poll_is_all_304_and_writes_nothing(server, tmp_path):
     assert not server.requests_for("/pages/")
 
 
-def test_500_backs_off_and_recovers(server, tmp_path):
+def test_case10_500_backs_off_and_recovers(server, tmp_path):
     feed = "/feeds/lemonde-pixels.rdf"
     cfg = make_config(server, tmp_path, feeds=[feed])
     server.set_status(feed, [500, 500])  # then healthy again
@@ -164,7 +164,7 @@ def test_500_backs_off_and_recovers(server, tmp_path):
     assert len(os.listdir(tmp_path / "out")) == 2
 
 
-def test_429_retry_after_is_honoured(server, tmp_path):
+def test_case09_429_retry_after_is_honoured(server, tmp_path):
     feed = "/feeds/patch-digest.json"
     cfg = make_config(server, tmp_path, feeds=[feed])
     server.set_status(feed, [429])
@@ -198,7 +198,7 @@ def test_per_host_cap_holds(server, tmp_path):
     assert len(os.listdir(tmp_path / "out")) == 9
 
 
-def test_robots_disallow_is_obeyed(server, tmp_path):
+def test_case13_robots_disallow_is_obeyed(server, tmp_path):
     cfg = make_config(server, tmp_path, feeds=["zephyrnet.xml"])
 
     code, summary = run_poll(cfg)
@@ -218,7 +218,7 @@ def test_robots_disallow_is_obeyed(server, tmp_path):
     ],
     ids=["outlet-first", "aggregator-first"],
 )
-def test_story_in_two_feeds_gives_one_record(server, tmp_path, feeds, kept):
+def test_case19_story_in_two_feeds_gives_one_record(server, tmp_path, feeds, kept):
     code, summary = run_poll(make_config(server, tmp_path, feeds=feeds))
 
     records = [r for r in read_records(tmp_path / "out").values() if r["title"] == STORY]
@@ -274,7 +274,7 @@ def test_redirected_feed_remembers_its_entries(server, tmp_path):
     assert {r["feed"]["url"] for r in records} == {server.url("/feeds/old/pixels.rdf")}
 
 
-def test_overlapping_poll_exits_75(server, tmp_path):
+def test_case24_overlapping_poll_exits_75(server, tmp_path):
     cfg = make_config(server, tmp_path)
     with run_lock(tmp_path / "state.db"):  # a poll is running
         proc = subprocess.run([sys.executable, "-m", "harvester.cli", "poll", "-c", str(cfg)],
@@ -285,7 +285,7 @@ def test_overlapping_poll_exits_75(server, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_sigkill_then_rerun_yields_golden_set(server, tmp_path):
+def test_case23_sigkill_then_rerun_yields_golden_set(server, tmp_path):
     cfg = make_config(server, tmp_path)
     out = tmp_path / "out"
     server.set_delay("/pages/", 0.4)  # about 4 s of pages: time to be killed mid-run
