@@ -143,5 +143,5 @@ harvester demo: serving {site} on {url}/ (loopback only; nothing else is contact
 _OUTRO = """\
 harvester demo: the server answered {requests} requests, all on {url}.
   Expected: 9 new records; 1 duplicate (Zephyrnet's copy of The Register's story is dropped:
-  it has the same text); 1 failure, the /private/ page refused by robots.txt (hence exit status 1).
+  it has the same text); the /private/ page is not fetched, as robots.txt asks; exit status 0.
   Look at the records:   ls {out}/   and   jq '{{title, source: .source.name}}' {out}/*.json"""
