@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import gzip
-import http.server
 import json
-import threading
 from pathlib import Path
 
 import pytest
@@ -13,6 +11,7 @@ import pytest
 from conftest import PAGES
 from harvester.cli import COMMANDS, build_parser, main
 from harvester.record import validate_record
+from harvester.testserver import FixtureServer
 
 REFERENCE = PAGES / "plato-fr-register-microsoft.html"
 REFERENCE_URL = "https://platoblockchain.com/fr/microsoft-investit-3-2-milliards-deuros-dans-des-operations-dia-en-allemagne/"
@@ -121,31 +120,11 @@ def test_every_command_has_help_with_an_example():
         assert "-c CONFIG" in text, f"{name} does not take -c CONFIG"
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802
-        if self.path == "/story.html":
-            body = REFERENCE.read_bytes()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-        else:
-            body = b"not here"
-            self.send_response(404)
-            self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def local_site():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    """fixtures/pages served on 127.0.0.1 (a missing file is a 404)."""
+    with FixtureServer(PAGES) as server:
+        yield server.base_url
 
 
 def _loopback_config(tmp_path: Path) -> Path:
@@ -166,7 +145,7 @@ def test_fetch_reports_each_failure_and_goes_on(capsys, tmp_path, local_site):
     dead_port = closed.getsockname()[1]
     closed.close()  # nothing listens there now: connection refused
     cfg = _loopback_config(tmp_path)
-    urls = [f"{local_site}/story.html", f"{local_site}/missing.html", f"http://127.0.0.1:{dead_port}/x"]
+    urls = [f"{local_site}/{REFERENCE.name}", f"{local_site}/missing.html", f"http://127.0.0.1:{dead_port}/x"]
     code, out, err = run(capsys, "fetch", "-c", str(cfg), *urls)
     assert code == 1
     records = [json.loads(line) for line in out.splitlines()]
@@ -185,6 +164,6 @@ def test_fetch_all_failed_exits_3_and_writes_nothing(capsys, tmp_path, local_sit
 
 
 def test_fetch_refuses_loopback_by_default(capsys, local_site):
-    code, out, err = run(capsys, "fetch", f"{local_site}/story.html")
+    code, out, err = run(capsys, "fetch", f"{local_site}/{REFERENCE.name}")
     assert code == 3
     assert "private" in err

@@ -7,50 +7,29 @@ pointed at it through config [[outlets]], as a user would override the registry.
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 
 from conftest import FIXTURES, PAGES, page_html
 from harvester.config import Config, OutletConfig, Settings
+from harvester.feeds import parse_feed
 from harvester.models import Page
 from harvester.pipeline import Knowledge, process
 from harvester.resolve import best_match, numbers, resolve_source
-from harvester.feeds import parse_feed
+from harvester.testserver import FixtureServer
 
 REFERENCE = PAGES / "plato-fr-register-microsoft.json"
 ORIGINAL = "https://www.theregister.com/2024/02/15/microsoft_germany_ai_investment/"
 FEEDS = FIXTURES / "resolve"
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
-    feed_file: Path = FEEDS / "theregister.atom"
-    requests: list[str] = []
-
-    def do_GET(self):  # noqa: N802
-        type(self).requests.append(self.path)
-        body = self.feed_file.read_bytes()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/atom+xml")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def register_feed():
-    handler = type("H", (_Handler,), {"requests": []})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield handler, f"http://127.0.0.1:{server.server_address[1]}/headlines.atom"
-    server.shutdown()
+    """fixtures/resolve served on 127.0.0.1, playing theregister.com's feed."""
+    with FixtureServer(FEEDS) as server:
+        yield server
 
 
 def _config(feed_url: str) -> Config:
@@ -66,7 +45,7 @@ def _reference_record() -> dict:
 
 
 def test_recovers_the_original_url(register_feed):
-    handler, feed_url = register_feed
+    feed_url = register_feed.url("/theregister.atom")
     record = _reference_record()
     assert record["source"]["url"] is None  # the copy has lost the link
     resolved = resolve_source(record, _config(feed_url))
@@ -77,12 +56,11 @@ def test_recovers_the_original_url(register_feed):
     assert top["signal"] == "feed_match" and top["url"] == ORIGINAL
     assert "score" in top["detail"] and "runner-up" in top["detail"]
     assert source["confidence"] >= record["source"]["confidence"]
-    assert handler.requests == ["/headlines.atom"]
+    assert [r.path for r in register_feed.requests] == ["/theregister.atom"]
 
 
 def test_declines_when_the_story_is_not_in_the_feed(register_feed):
-    handler, feed_url = register_feed
-    handler.feed_file = FEEDS / "theregister-without-original.atom"
+    feed_url = register_feed.url("/theregister-without-original.atom")
     resolved = resolve_source(_reference_record(), _config(feed_url))
     source = resolved["source"]
     assert source["url"] is None
