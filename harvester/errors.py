@@ -46,7 +46,8 @@ class HarvesterError(Exception):
     def __init__(self, message: str, *, target: str | None = None) -> None:
         super().__init__(message)
         self.message = message
-        self.target = target
+        self.target = target  # the URL or path that was asked for
+        self.hop: str | None = None  # where it failed, when a redirect led elsewhere
 
     def __str__(self) -> str:
         where = f" [{self.target}]" if self.target else ""

@@ -257,7 +257,7 @@ class Fetcher:
             return robots.allow_all()  # RFC 9309 2.3.1.2: treat as unavailable
         except _HOST_DOWN as exc:
             # the origin itself is down: say why; a redirect target down: disallow
-            return exc if exc.target == robots_url else robots.disallow_all()
+            return robots.disallow_all() if getattr(exc, "hop", None) else exc
         except FetchError:
             return robots.disallow_all()  # RFC 9309 2.3.1.4: timeouts, 5xx-like trouble
         return robots.parse(reply.body)
@@ -274,6 +274,19 @@ class Fetcher:
         cookies = httpx.Cookies()  # lives for one get(): redirect dances work, nothing is tracked
         left = self._settings.deadline
         hops: list[str] = []
+        try:
+            return await self._follow(url, sent, cookies, limit, truncate, left, hops)
+        except FetchError as exc:
+            # a failure on a later hop is still the failure of the URL that was asked for
+            if hops and exc.target != hops[0]:
+                exc.message = f"{exc.message} (after redirects, at {exc.target})"
+                exc.hop, exc.target = exc.target, hops[0]
+            raise
+
+    async def _follow(
+        self, url: str, sent: httpx.Headers, cookies: httpx.Cookies, limit: int, truncate: bool, left: float,
+        hops: list[str],
+    ) -> Response:
         while True:
             url = self._checked_url(url)
             async with self._slot(url):
@@ -282,10 +295,10 @@ class Fetcher:
                     response = await self._timed_hop(url, sent, cookies, limit, truncate, left)
                 finally:
                     left -= self._clock() - started
+            hops.append(url)
             target = _redirect_target(response)
             if target is None:
-                return dataclasses.replace(response, redirects=tuple(hops))
-            hops.append(url)
+                return dataclasses.replace(response, redirects=tuple(hops[:-1]))
             if len(hops) > self._settings.max_redirects:
                 loop = " (a redirect loop)" if target in hops else ""
                 raise TooManyRedirects(f"more than {self._settings.max_redirects} redirects{loop}", target=hops[0])

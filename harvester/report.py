@@ -82,6 +82,7 @@ class Summary:
     disallowed: list[str] = field(default_factory=list)  # URLs robots.txt keeps us from (not failures)
     stopped: bool = False  # SIGTERM, or a store error: the run ended early
     failures: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # damage found and worked around (not failures)
     started: float = field(default_factory=time.monotonic)
 
     @property
@@ -94,6 +95,8 @@ class Summary:
         if what == "poll":
             parts.append(f"{self.feeds} feeds polled, {self.unchanged} unchanged (304),")
         parts.append(f"{self.new} new records, {self.duplicates} duplicates, {self.errors} errors")
+        if self.warnings:
+            parts.append(f"({len(self.warnings)} warnings)")
         if self.disallowed:
             parts.append(f"({len(self.disallowed)} disallowed by robots.txt)")
         if self.skipped:

@@ -225,6 +225,9 @@ class Poller:
             _fail(self.summary, exc, feed.url)
             return
         self.summary.feeds_ok += 1
+        for warning in parsed.warnings:  # e.g. entities not expanded, a mislabelled charset
+            self.summary.warnings.append(f"{warning} [{feed.url}]")
+            log.warning("%s [%s]", warning, feed.url, extra={"stage": "parse", "url": feed.url})
         new = await self.process_entries(feed, parsed.entries)
         max_age = resp.max_age()
         no_store = _forbids_validators(resp) or feed.url in self.retry
@@ -271,11 +274,13 @@ class Poller:
                 record = await resolve_source_async(record, self.config, self.fetcher)
         except ExtractError as exc:
             # the page could not be extracted: keep the entry with its feed summary
-            from .pipeline import process_summary
-
-            record = process_summary(entry, normalize_url(entry.link), datetime.fromtimestamp(self.clock(), timezone.utc),
-                                     f"{exc.kind}: {exc.message}")  # fmt: skip
             _fail(self.summary, exc, entry.link)
+            fetched_at = datetime.fromtimestamp(self.clock(), timezone.utc)
+            try:
+                record = await asyncio.to_thread(self.pool.run_summary, entry, normalize_url(entry.link), fetched_at,
+                                                 f"{exc.kind}: {exc.message}")  # fmt: skip
+            except HarvesterError:
+                record = None
             if record is None:
                 return False
             resp = None

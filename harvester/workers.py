@@ -27,22 +27,27 @@ _PRELOAD = ["harvester._warm"]
 
 
 def _serve(conn, outlets: tuple[OutletConfig, ...], max_html: int) -> None:
-    from .pipeline import Knowledge, process
+    from .pipeline import Knowledge, process, process_summary
 
     knowledge = Knowledge.load(outlets)
     while True:
         try:
-            page = conn.recv()
+            job = conn.recv()
         except (EOFError, OSError):
             return
-        if page is None:
+        if job is None:
             return
+        page = job if isinstance(job, Page) else job[1]
         try:
-            conn.send(("ok", process(page, knowledge, max_html=max_html).record))
+            if isinstance(job, Page):
+                conn.send(("ok", process(job, knowledge, max_html=max_html).record))
+            else:  # ("summary", entry, url, fetched_at, reason)
+                _, entry, url, fetched_at, reason = job
+                conn.send(("ok", process_summary(entry, url, fetched_at, reason, knowledge)))
         except HarvesterError as exc:
             conn.send(("error", type(exc).__name__, exc.message, exc.target))
         except Exception as exc:  # a bug in a stage: report it, keep the worker alive
-            conn.send(("error", "ExtractError", f"{type(exc).__name__}: {exc}", page.url))
+            conn.send(("error", "ExtractError", f"{type(exc).__name__}: {exc}", getattr(page, "url", None)))
 
 
 @dataclass
@@ -98,18 +103,26 @@ class WorkerPool:
 
     def run(self, page: Page) -> dict:
         """Process one page in a worker; returns the record or raises the stage's error."""
+        return self._call(page, page.url)
+
+    def run_summary(self, entry, url: str, fetched_at, reason: str) -> dict | None:
+        """A degraded record from a feed entry (pipeline.process_summary), in a worker too:
+        the poller's own process never imports the extraction stack."""
+        return self._call(("summary", entry, url, fetched_at, reason), url)
+
+    def _call(self, job, url: str | None):
         worker = self._idle.get()
         try:
-            worker.conn.send(page)
+            worker.conn.send(job)
             if not worker.conn.poll(self.timeout):
                 self._retire(worker)
                 worker = self._spawn()
-                raise ExtractionTimeout(f"extraction took longer than {self.timeout:g}s", target=page.url)
+                raise ExtractionTimeout(f"extraction took longer than {self.timeout:g}s", target=url)
             reply = worker.conn.recv()
         except (EOFError, OSError, BrokenPipeError):
             self._retire(worker)
             worker = self._spawn()
-            raise errors.ExtractError("extraction worker died", target=page.url) from None
+            raise errors.ExtractError("extraction worker died", target=url) from None
         finally:
             if not self._closed:
                 self._idle.put(worker)
