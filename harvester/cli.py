@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import sys
 import textwrap
 from datetime import datetime, timezone
@@ -325,13 +326,19 @@ def _iso(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _short_error(message: str | None) -> str:
+    """The row names the feed already: drop the trailing [url] and keep it short."""
+    text = re.sub(r"\s*\[[^\]]*\]$", "", message or "")
+    return text if len(text) <= 70 else text[:69] + "…"
+
+
 def format_feeds_table(rows: list[dict]) -> str:
     head = ("FEED", "STATUS", "LAST POLL", "NEXT DUE", "ERR", "RECORDS", "LAST ERROR")
     lines = [head]
     for r in rows:
         lines.append((
             r["name"] or r["url"], r["status"], r["last_poll"] or "-", r["next_due"] or "-",
-            str(r["errors"]), str(r["records"]), (r["last_error"] or "")[:60],
+            str(r["errors"]), str(r["records"]), _short_error(r["last_error"]),
         ))  # fmt: skip
     widths = [max(len(line[i]) for line in lines) for i in range(len(head) - 1)]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(line, widths)) + "  " + line[-1] for line in lines)
