@@ -262,7 +262,18 @@ def cmd_fetch(args, config: Config) -> int:
     from .runner import fetch_urls
 
     out_dir = Path(args.output) if args.output else None
-    return fetch_urls(args.urls, config, out_dir=out_dir, resolve=args.resolve_source)
+    code, summary = fetch_urls(args.urls, config, out_dir=out_dir, resolve=args.resolve_source)
+    _closing_line(args, summary, "fetch")
+    return code
+
+
+def _closing_line(args, summary, what: str) -> None:
+    """The one-line summary on stderr (not with -q); -v adds one line per failure."""
+    if args.quiet:
+        return
+    log.warning("%s", summary.line(what))
+    for failure in summary.failures:
+        log.info("  failed: %s", failure)
 
 
 def cmd_poll(args, config: Config) -> int:
@@ -283,11 +294,7 @@ def cmd_poll(args, config: Config) -> int:
     except Locked as exc:
         log.warning("poll: another poll holds the lock %s; nothing done", exc)
         return EXIT_LOCKED
-    level = logging.WARNING if summary.errors else logging.INFO
-    if not args.quiet:
-        log.log(max(level, logging.WARNING), "%s", summary.line("poll"))
-        for failure in summary.failures:
-            log.info("  failed: %s", failure)
+    _closing_line(args, summary, "poll")
     return code
 
 

@@ -109,16 +109,14 @@ async def _fetch_all(urls: list[str], config: Config, sink: Sink, summary: Summa
     progress.close()
 
 
-def fetch_urls(urls: list[str], config: Config, *, out_dir: Path | None, resolve: bool = False) -> int:
-    from dataclasses import replace
-
+def fetch_urls(urls: list[str], config: Config, *, out_dir: Path | None, resolve: bool = False) -> tuple[int, Summary]:
+    """Fetch, clean and attribute each URL. Returns (exit code, summary)."""
     if resolve:
         config = replace(config, settings=replace(config.settings, resolve_source=True))
     summary = Summary()
     sink = Sink(out_dir=out_dir, stream=None if out_dir else sys.stdout)
     asyncio.run(_fetch_all(urls, config, sink, summary))
-    log.info("%s", summary.line("fetch"))
-    return exit_code(summary, succeeded=summary.new)
+    return exit_code(summary, succeeded=summary.new), summary
 
 
 def exit_code(summary: Summary, *, succeeded: int) -> int:
