@@ -219,7 +219,7 @@ def test_case23_no_temp_files_and_every_output_file_is_a_valid_record(run):
 # ---------------------------------------------------------------- backoff and the second poll
 
 
-def test_case9_retry_after_is_honoured_and_garbage_falls_back_to_the_default(run):
+def test_case09_retry_after_is_honoured_and_garbage_falls_back_to_the_default(run):
     honoured = run.states[run.site.feed("http-429").url]
     garbage = run.states[run.site.feed("http-503-garbage").url]
     assert honoured.next_due == T0 + 120
