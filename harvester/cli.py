@@ -219,34 +219,28 @@ def _page_from_file(args, config: Config) -> Page:
 # ---------------------------------------------------------------- commands
 
 
-def _knowledge(config: Config):
-    from .pipeline import Knowledge
-
-    return Knowledge.load(config.outlets)
-
-
-def cmd_clean(args, config: Config) -> int:
+def _record_of_file(args, config: Config) -> dict:
+    """One saved page through the pipeline, in a worker process: trafilatura has no time
+    limit of its own, the worker has ``extract_timeout``."""
     from .workers import WorkerPool
 
     page = _page_from_file(args, config)
     s = config.settings
-    # the page runs in a worker process: trafilatura has no time limit of its own
     with WorkerPool(size=1, timeout=s.extract_timeout, outlets=config.outlets, max_html=s.max_extract_bytes) as pool:
         record = pool.run(page)
     if args.resolve_source or s.resolve_source:
         record = _resolve(record, config)
+    return record
+
+
+def cmd_clean(args, config: Config) -> int:
+    record = _record_of_file(args, config)
     print(json.dumps(record, ensure_ascii=False, indent=2 if args.pretty else None))
     return EXIT_OK
 
 
 def cmd_attribute(args, config: Config) -> int:
-    from .pipeline import process
-
-    page = _page_from_file(args, config)
-    result = process(page, _knowledge(config), max_html=config.settings.max_extract_bytes)
-    record = result.record
-    if args.resolve_source or config.settings.resolve_source:
-        record = _resolve(record, config)
+    record = _record_of_file(args, config)
     out = {"url": record["url"], "aggregator": record["aggregator"], "source": record["source"]}
     print(json.dumps(out, ensure_ascii=False, indent=2 if args.pretty or sys.stdout.isatty() else None))
     return EXIT_OK

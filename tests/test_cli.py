@@ -167,3 +167,13 @@ def test_fetch_refuses_loopback_by_default(capsys, local_site):
     code, out, err = run(capsys, "fetch", f"{local_site}/{REFERENCE.name}")
     assert code == 3
     assert "private" in err
+
+
+def test_attribute_prints_only_the_attribution_with_its_evidence(capsys):
+    code, out, err = run(capsys, "attribute", str(REFERENCE), "--url", REFERENCE_URL)
+    assert code == 0, err
+    result = json.loads(out)
+    assert set(result) == {"url", "aggregator", "source"}
+    assert result["aggregator"] == {"name": "PlatoBlockchain", "domain": "platoblockchain.com"}
+    assert (result["source"]["name"], result["source"]["domain"]) == ("The Register", "theregister.com")
+    assert [e["signal"] for e in result["source"]["evidence"]] == ["more_from_footer", "signoff"]
