@@ -29,7 +29,6 @@ from .rules import RuleSet
 from .text import normalize_space, sanitize
 from .urls import absolutize
 
-_WS = re.compile(r"\s+")
 _MIN_TEXT = 25  # characters: less than this is "no article"
 # short blocks anywhere on the page, scanned for footer signals ("More from X", "Source: URL")
 _BLOCKS = "p, h2, h3, h4, h5, h6, a, li, span, small, strong, em, b, figcaption, time"
@@ -150,8 +149,8 @@ def _iso_utc(value: str | None) -> str | None:
     return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def published_of(meta: PageMeta, fallback: str | None) -> str | None:
-    """The first plausible date the page declares (meta tags, then JSON-LD), else ``fallback``."""
+def published_of(meta: PageMeta) -> str | None:
+    """The first plausible date the page declares (meta tags, then JSON-LD)."""
     candidates = [
         meta.meta.get("article:published_time"),
         meta.meta.get("og:published_time"),
@@ -163,7 +162,7 @@ def published_of(meta: PageMeta, fallback: str | None) -> str | None:
         iso = _iso_utc(value)
         if iso:
             return iso
-    return _iso_utc(fallback)
+    return None
 
 
 def _date_params() -> dict:
@@ -274,7 +273,7 @@ def extract(html: str, url: str | None, rules: RuleSet | None = None) -> Extract
     paragraphs = [p for p in (normalize_space(line) for line in text.split("\n")) if p]
     if doc is None or len("".join(paragraphs)) < _MIN_TEXT:
         raise NoArticle("no article text found on the page", target=url)
-    published = published_of(meta, None) or _iso_utc(_htmldate(html, page_url))
+    published = published_of(meta) or _iso_utc(_htmldate(html, page_url))
     return Extracted(
         url=page_url,
         title=title_of(meta),

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 
 from .attribute import attribute, domain_of
 from .clean import clean
-from .config import OutletConfig
+from .config import OutletConfig, Settings
 from .errors import HarvesterError
 from .extract import extract
 from .models import Attribution, Cleaned, Extracted, FeedEntry, Page, Warning
@@ -41,7 +41,7 @@ class Result:
     source: Attribution
 
 
-DEFAULT_MAX_HTML = 5 * 1024 * 1024  # Settings.max_extract_bytes
+DEFAULT_MAX_HTML = Settings().max_extract_bytes
 
 
 def process(page: Page, knowledge: Knowledge | None = None, *, max_html: int = DEFAULT_MAX_HTML) -> Result:

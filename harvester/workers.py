@@ -19,7 +19,7 @@ import threading
 from dataclasses import dataclass
 
 from . import errors
-from .config import OutletConfig
+from .config import OutletConfig, Settings
 from .errors import ExtractionTimeout, HarvesterError
 from .models import Page
 
@@ -69,7 +69,7 @@ class WorkerPool:
         size: int = 0,
         timeout: float = 10.0,
         outlets: tuple[OutletConfig, ...] = (),
-        max_html: int = 5 * 1024 * 1024,
+        max_html: int = Settings().max_extract_bytes,
     ) -> None:
         self.size = size or cpu_count()
         self.timeout = timeout
