@@ -1,7 +1,8 @@
 """The ``harvester`` command: parses arguments, calls the library, maps errors to exit codes.
 
-Exit status: 0 all done; 1 finished but some items failed; 2 usage, config or input
-error; 3 every item failed (nothing was produced); 75 another ``poll`` holds the lock.
+Exit status: 0 all done; 1 finished but some items failed, or stopped early; 2 usage,
+config or input error; 3 every item failed (nothing was produced); 75 another ``poll``
+holds the lock.
 """
 
 from __future__ import annotations
@@ -40,8 +41,8 @@ examples:
   harvester poll --jsonl | jq -r .source.name
   harvester demo                           # offline demo on the bundled fixtures
 
-exit status: 0 done; 1 some items failed; 2 usage/config/input error;
-             3 every item failed; 75 another poll is running (nothing done)
+exit status: 0 done; 1 some items failed or stopped early; 2 usage/config/input
+             error; 3 every item failed; 75 another poll is running (nothing done)
 """
 
 COMMANDS = {

@@ -177,3 +177,15 @@ def test_attribute_prints_only_the_attribution_with_its_evidence(capsys):
     assert result["aggregator"] == {"name": "PlatoBlockchain", "domain": "platoblockchain.com"}
     assert (result["source"]["name"], result["source"]["domain"]) == ("The Register", "theregister.com")
     assert [e["signal"] for e in result["source"]["evidence"]] == ["more_from_footer", "signoff"]
+
+
+def test_discover_lists_the_feeds_a_page_advertises(capsys, tmp_path):
+    site = PAGES.parent / "site"
+    with FixtureServer(site) as server:
+        page = server.url("/pages/theregister/2024/02/15/microsoft_germany_ai_datacenters/")
+        code, out, err = run(capsys, "discover", "-c", str(_loopback_config(tmp_path)), page)
+    assert code == 0, err
+    lines = [line.split("\t") for line in out.splitlines()]
+    assert lines and all(len(parts) == 3 for parts in lines)
+    assert lines[0][0] == f"{server.base_url}/feeds/theregister.atom"
+    assert lines[0][1] == "atom"
