@@ -72,6 +72,18 @@ class Override:
     changed: bool = False  # never 304: as if the content changed since the client's copy
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        """A client that hangs up mid-answer (a timeout, a cancelled fetch) is normal here:
+        no traceback on stderr, where it would mix with the output under test."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
+
 class FixtureServer:
     """Serve ``root`` on ``http://127.0.0.1:PORT``; see the module docstring."""
 
@@ -84,7 +96,7 @@ class FixtureServer:
         self._overrides: dict[str, Override] = {}
         self._in_flight: dict[str, int] = {}
         self._max_in_flight: dict[str, int] = {}
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), _make_handler(self))
+        self._httpd = _QuietServer(("127.0.0.1", port), _make_handler(self))
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 
