@@ -407,8 +407,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _report(exc: HarvesterError, args) -> int:
     """One line on stderr naming the input; a traceback only with -vv."""
-    if exc.target is None and getattr(args, "path", None):
-        exc.target = "stdin" if args.path == "-" else args.path
+    path = getattr(args, "path", None)
+    if exc.target is None and path and path not in exc.message:
+        exc.target = "stdin" if path == "-" else path
     if args.verbose > 1:
         log.exception("%s", exc)
     else:
