@@ -828,7 +828,13 @@ def fetch_page(url: str, settings: Settings, *, transport: httpx.AsyncBaseTransp
             return await fetcher.get(url, accept=HTML_ACCEPT)
 
     response = asyncio.run(one())
+    return response, html_of(response)
+
+
+def html_of(response: Response) -> str:
+    """The page's decoded HTML; a PDF, an image, text/plain ... raise UnsupportedContentType.
+    No Content-Type at all is accepted when the body starts like markup."""
     kind = response.content_type()
     if kind not in HTML_TYPES and not (kind == "" and response.body.lstrip()[:1] == b"<"):
         raise UnsupportedContentType(f"expected an HTML page, got {kind or 'no content type'}", target=response.url)
-    return response, response.text()
+    return response.text()

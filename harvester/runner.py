@@ -31,9 +31,8 @@ from .errors import (
     RobotsDisallowed,
     StoreError,
     TruncatedBody,
-    UnsupportedContentType,
 )
-from .fetch import FEED_ACCEPT, HTML_ACCEPT, HTML_TYPES, Fetcher, Response
+from .fetch import FEED_ACCEPT, HTML_ACCEPT, Fetcher, Response, html_of
 from .models import FeedEntry, Page
 from .output import remove_stale_temps, write_jsonl, write_record
 from .report import Progress, Summary
@@ -70,13 +69,12 @@ def make_pool(settings: Settings, config: Config, size: int | None = None) -> Wo
                       max_html=settings.max_extract_bytes)  # fmt: skip
 
 
-async def fetch_article(fetcher: Fetcher, url: str, settings: Settings) -> Response:
+async def fetch_article(fetcher: Fetcher, url: str, settings: Settings) -> tuple[Response, str]:
+    """Robots, then the page; returns the response and its HTML (non-HTML is refused)."""
     if settings.robots == "obey" and not await fetcher.robots_allowed(url):
         raise RobotsDisallowed("robots.txt disallows this URL", target=url)
     resp = await fetcher.get(url, accept=HTML_ACCEPT)
-    if resp.content_type() and resp.content_type() not in HTML_TYPES:  # no type: let extraction judge
-        raise UnsupportedContentType(f"not an HTML page ({resp.content_type()}); extraction skipped", target=url)
-    return resp
+    return resp, html_of(resp)
 
 
 # ---------------------------------------------------------------- fetch URL [URL ...]
@@ -90,8 +88,8 @@ async def _fetch_all(urls: list[str], config: Config, sink: Sink, summary: Summa
 
             async def one(url: str) -> None:
                 try:
-                    resp = await fetch_article(fetcher, url, settings)
-                    page = Page(html=resp.text(), url=resp.url,
+                    resp, html = await fetch_article(fetcher, url, settings)
+                    page = Page(html=html, url=resp.url,
                                 fetched_at=datetime.now(timezone.utc))  # fmt: skip
                     record = await asyncio.to_thread(pool.run, page)
                     if settings.resolve_source:
@@ -262,8 +260,8 @@ class Poller:
             self.summary.duplicates += 1
             return False
         try:
-            resp = await fetch_article(self.fetcher, entry.link, self.settings)
-            page = Page(html=resp.text(), url=resp.url,
+            resp, html = await fetch_article(self.fetcher, entry.link, self.settings)
+            page = Page(html=html, url=resp.url,
                         fetched_at=datetime.fromtimestamp(self.clock(), timezone.utc), entry=entry)  # fmt: skip
             record = await asyncio.to_thread(self.pool.run, page)
             if self.settings.resolve_source:
