@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from .attribute import attribute, domain_of
+from .attribute import attribute
 from .clean import clean
 from .config import OutletConfig, Settings
 from .errors import HarvesterError
@@ -18,6 +18,7 @@ from .models import Attribution, Cleaned, Extracted, FeedEntry, Page, Warning
 from .outlets import Registry, default_registry, load_registry
 from .record import build_record, validate_record
 from .rules import RuleSet, load_rules
+from .urls import domain_of
 
 
 @dataclass(frozen=True, slots=True)
