@@ -30,6 +30,7 @@ from __future__ import annotations
 import gzip
 import json
 import math
+import platform
 import random
 import re
 import statistics
@@ -183,3 +184,14 @@ def percentile(values: Iterable[float], q: float) -> float:
     pos = (len(data) - 1) * q / 100
     lo, hi = math.floor(pos), math.ceil(pos)
     return data[lo] + (data[hi] - data[lo]) * (pos - lo)
+
+
+def cpu_model() -> str:
+    """The processor, as the bench scripts report the machine they ran on."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"

@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from aeb import DEFAULT_DATA, REPO_ROOT, BenchPage, load_pages
+from aeb import BenchPage, DEFAULT_DATA, REPO_ROOT, cpu_model, load_pages
 
 PEER_HOST = "bench.localhost"  # RFC 6761: .localhost is loopback; see trafilatura_cli_shim()
 ENTRIES_PER_FEED = 100
@@ -842,16 +842,6 @@ def profile_poll(fs: FeedSet, server: BenchServer, work: Path, env: dict[str, st
 
 
 # --- report -------------------------------------------------------------------------------
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def _commit() -> str:

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import trafilatura
 
-from aeb import DEFAULT_DATA, load_pages
+from aeb import DEFAULT_DATA, cpu_model, load_pages
 
 from harvester.errors import HarvesterError
 from harvester.models import Page
@@ -43,16 +43,6 @@ from harvester.workers import WorkerPool, cpu_count
 
 FETCHED_AT = datetime(2026, 1, 1, tzinfo=timezone.utc)
 WORKER_TIMEOUT = 60.0  # seconds; generous, so that no page is killed and every pass does the same work
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def load1() -> float:
