@@ -182,32 +182,27 @@ def test_no_domain_is_both_outlet_and_aggregator(outlets: list[dict], aggregator
     assert not clashes
 
 
-def test_names_and_aliases_are_unique_across_outlets(outlets: list[dict]) -> None:
+def _shared_keys(outlets: list[dict], key) -> dict[str, list[str]]:
+    """Matching keys that more than one outlet's name or aliases produce."""
     owners: dict[str, set[str]] = defaultdict(set)
     for entry in outlets:
         for label in [entry["name"], *entry.get("aliases", [])]:
-            key = normalise(label)
-            assert key, f"{entry['name']}: {label!r} normalises to nothing"
-            owners[key].add(entry["name"])
-    shared = {k: sorted(v) for k, v in owners.items() if len(v) > 1}
-    assert not shared
+            k = key(label)
+            assert k, f"{entry['name']}: {label!r} has an empty matching key"
+            owners[k].add(entry["name"])
+    return {k: sorted(v) for k, v in owners.items() if len(v) > 1}
+
+
+def test_names_and_aliases_are_unique_across_outlets(outlets: list[dict]) -> None:
+    assert not _shared_keys(outlets, normalise)
 
 
 def test_aliases_are_unique_under_the_registrys_own_key(outlets: list[dict]) -> None:
     # The registry indexes names with harvester.text.name_key (which also drops punctuation
     # and a few more articles); a clash there silently makes the later outlet win.
-    text = pytest.importorskip("harvester.text")
-    name_key = getattr(text, "name_key", None)
-    if name_key is None:
-        pytest.skip("harvester.text.name_key is not available")
-    owners: dict[str, set[str]] = defaultdict(set)
-    for entry in outlets:
-        for label in [entry["name"], *entry.get("aliases", [])]:
-            key = name_key(label)
-            assert key, f"{entry['name']}: {label!r} has an empty matching key"
-            owners[key].add(entry["name"])
-    shared = {k: sorted(v) for k, v in owners.items() if len(v) > 1}
-    assert not shared
+    from harvester.text import name_key
+
+    assert not _shared_keys(outlets, name_key)
 
 
 def test_feeds_are_http_urls(outlets: list[dict]) -> None:
