@@ -206,10 +206,9 @@ def read_page_file(path: str, config: Config) -> str:
         raise InputError(f"{name} is larger than {limit // (1024 * 1024)} MiB (max_body_bytes); not a news page")
     if data[:5] == b"%PDF-":
         raise InputError(f"{name} is a PDF, not an HTML page")
-    text = decode_html(data, None)
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputError(f"{name} is a binary file, not an HTML page")
-    return text
+    return decode_html(data, None)
 
 
 def _page_from_file(args, config: Config) -> Page:
