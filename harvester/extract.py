@@ -56,11 +56,14 @@ def _jsonld_objects(raw: str) -> list[dict]:
 
 
 def _texts(tree: LexborHTMLParser, selectors: tuple[str, ...], into: list[str], shortest: int, longest: int) -> None:
-    for selector in selectors:
-        for node in tree.css(selector):
-            text = normalize_space(node.text())
-            if shortest <= len(text) <= longest and text not in into:
-                into.append(text)
+    """The texts of the nodes any of ``selectors`` matches, in document order, once each.
+    (One query with the selectors joined walks the tree once: half the time of one each.)"""
+    if not selectors:
+        return
+    for node in tree.css(", ".join(selectors)):
+        text = normalize_space(node.text())
+        if shortest <= len(text) <= longest and text not in into:
+            into.append(text)
 
 
 def _blocks(tree: LexborHTMLParser) -> list[str]:

@@ -146,6 +146,23 @@ _EDGE_JUNK = "".join(chr(c) for c in range(0x21))
 _PLAIN_ABSOLUTE_RE = re.compile(r"(?i)https?://[a-z0-9.-]+\.[a-z0-9-]+(?::\d{1,5})?(?:[/?#][^\s\x00-\x1f\x7f\"'<>\\]*)?\Z")
 
 
+# a root-relative link ("/2024/story?id=1#top"): the same characters as above, and not "//"
+_ROOT_RELATIVE_RE = re.compile(r"/(?![/\\])[^\s\x00-\x1f\x7f\"'<>\\]*\Z")
+
+
+@functools.lru_cache(maxsize=256)
+def _origin(base: str) -> str | None:
+    """``scheme://netloc`` of an absolute http(s) ``base``, as ``urljoin`` keeps it; else None."""
+    try:
+        parts = urlsplit(base)
+        host = parts.hostname
+    except ValueError:
+        return None
+    if parts.scheme not in FETCHABLE_SCHEMES or not host:
+        return None
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def absolutize(href: str | None, base: str) -> str | None:
     """Make ``href`` absolute against ``base``; ``None`` when it is not a fetchable link.
 
@@ -159,6 +176,11 @@ def absolutize(href: str | None, base: str) -> str | None:
         return None
     if _PLAIN_ABSOLUTE_RE.match(href):  # fast path: most links on a page are already absolute
         return href
+    # next most: "/path"; urljoin would remove dot segments and an empty "?" or "#"
+    if _ROOT_RELATIVE_RE.match(href) and "/." not in href and "?#" not in href and href[-1] not in "?#":
+        origin = _origin(base)
+        if origin is not None:
+            return origin + href
     href = _TAB_NEWLINE_RE.sub("", href).strip(_EDGE_JUNK)
     if not href:
         return None

@@ -112,6 +112,37 @@ def test_absolutize_refuses_unfetchable_links(href: str | None) -> None:
     assert absolutize(href, BASE) is None
 
 
+@pytest.mark.parametrize(
+    ("href", "base"),
+    [
+        ("/", BASE),
+        ("/tags/?letter=#", BASE),  # urljoin drops an empty fragment...
+        ("/search?#results", BASE),  # ...and an empty query
+        ("/a?", BASE),
+        ("/a/./b/../c", BASE),  # dot segments are removed
+        ("/.well-known/x", BASE),
+        ("/a?next=/../b", BASE),
+        ("/%2e%2e/x", BASE),
+        ("/ä/ö?q=ü#f", BASE),
+        ("/a#b#c", BASE),
+        ("/x", "HTTP://User@Example.COM:8080/p?q"),  # userinfo, port and case kept as urljoin keeps them
+        ("/x", "http://[::1]:8000/p"),
+        ("/x", ""),  # no base: not absolute
+        ("/x", "ftp://example.com/a"),
+        ("/x", "https://"),
+        ("/\\evil.example/x", BASE),
+    ],
+)
+def test_root_relative_fast_path_matches_urljoin(href: str, base: str) -> None:
+    """absolutize answers "/path" links without urljoin; it must give what urljoin gives."""
+    from urllib.parse import urljoin, urlsplit
+
+    joined = urljoin(base, href.strip())
+    parts = urlsplit(joined)
+    expected = joined if parts.scheme in ("http", "https") and parts.hostname else None
+    assert absolutize(href, base) == expected
+
+
 def test_protocol_relative_takes_the_base_scheme() -> None:
     assert absolutize("//example.org/a", "http://example.com/") == "http://example.org/a"
 
