@@ -34,7 +34,9 @@ _MIN_TEXT = 25  # characters: less than this is "no article"
 _BLOCKS = "p, h2, h3, h4, h5, h6, a, li, span, small, strong, em, b, figcaption, time"
 _MAX_BLOCK = 300
 _PRUNE = "script, style, noscript, template, svg, iframe, link, meta"
-_LANGID_SAMPLE = 2000  # characters of body text: plenty for py3langid, and linear in cost
+# characters of body text py3langid reads (its cost is linear in them). On the 181 benchmark
+# texts and every fixture, 600, 1,000 and 2,000 characters give the same language.
+_LANGID_SAMPLE = 1000
 
 
 def _jsonld_objects(raw: str) -> list[dict]:
