@@ -1,12 +1,11 @@
 """Imported by the extraction forkserver: every worker forked from it starts warm
 (modules imported, rule packs compiled, outlet registry loaded, language model read)."""
 
-import py3langid
-
 from .outlets import default_registry
+from .extract import detect_language
 from .pipeline import Knowledge  # noqa: F401  (imports trafilatura, selectolax)
 from .rules import load_rules
 
 load_rules()
 default_registry()
-py3langid.classify("warm up the language model")
+detect_language("warm up the language model, which is read on first use", None)
