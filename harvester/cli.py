@@ -382,6 +382,10 @@ HANDLERS = {
 }
 
 
+# commands that fetch and extract many pages from threads: their process gets malloc tuning
+LONG_RUNNING = frozenset({"poll", "fetch", "demo"})
+
+
 def main(argv: list[str] | None = None) -> int:
     from .report import setup_logging
 
@@ -395,6 +399,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     setup_logging(quiet=args.quiet, verbose=args.verbose,
                   fmt=args.log_format or config.settings.log_format)
+    if args.command in LONG_RUNNING:
+        from .memory import tune_malloc
+
+        tune_malloc()  # before any thread starts (see memory.py)
     try:
         return HANDLERS[args.command](args, config)
     except HarvesterError as exc:

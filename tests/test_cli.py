@@ -189,3 +189,27 @@ def test_discover_lists_the_feeds_a_page_advertises(capsys, tmp_path):
     assert lines and all(len(parts) == 3 for parts in lines)
     assert lines[0][0] == f"{server.base_url}/feeds/theregister.atom"
     assert lines[0][1] == "atom"
+
+
+def test_long_running_commands_tune_malloc_and_one_off_ones_do_not(monkeypatch, capsys, tmp_path):
+    """poll / fetch / demo get the glibc arena limit (harvester/memory.py); clean does not."""
+    import harvester.memory
+
+    calls: list[str] = []
+    monkeypatch.setattr(harvester.memory, "tune_malloc", lambda: calls.append("tuned") or True)
+    page = tmp_path / "page.html"
+    page.write_text((PAGES / "plato-fr-register-microsoft.html").read_text(encoding="utf-8"), encoding="utf-8")
+    assert main(["clean", str(page)]) == 0
+    assert calls == []
+    assert main(["fetch", "-q", "http://127.0.0.1:9/x"]) == 3  # refused (loopback not allowed)
+    assert calls == ["tuned"]
+
+
+def test_tune_malloc_applies_on_glibc():
+    import platform
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", "from harvester.memory import tune_malloc; print(tune_malloc())"],
+                         capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    assert out == ("True" if platform.libc_ver()[0] == "glibc" else "False")
