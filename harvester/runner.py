@@ -240,17 +240,46 @@ class Poller:
         entries = [e if e.feed_url == feed.url else replace(e, feed_url=feed.url) for e in entries]
         seen = self.store.seen_entries(feed.url)
         todo = [e for e in entries if e.entry_id not in seen and e.link]
-        results = await asyncio.gather(*(self.process_entry(e) for e in todo))
-        return sum(1 for r in results if r)
+        # A task is made only once a slot is free, so a poll of 10,000 entries holds at most
+        # `concurrency` of them in flight, not 10,000 waiting tasks (measured: the poller's
+        # memory then stays flat as the poll grows).
+        new = 0
+        running: set[asyncio.Task] = set()
+        crashed: list[BaseException] = []
 
-    async def process_entry(self, entry: FeedEntry) -> bool:
-        """Wait for a slot, then fetch, clean, dedup and write one entry; True when new."""
-        async with self.slots:  # what is "in flight" when a stop is asked for
-            if self.stopping.is_set():
-                self.summary.skipped += 1
-                self.retry.add(entry.feed_url)
-                return False
+        def finished(task: asyncio.Task) -> None:
+            nonlocal new
+            running.discard(task)
+            if task.cancelled():
+                return
+            if task.exception() is not None:
+                crashed.append(task.exception())
+            elif task.result():
+                new += 1
+
+        for i, entry in enumerate(todo):
+            await self.slots.acquire()
+            if self.stopping.is_set() or crashed:
+                self.slots.release()
+                if not crashed:
+                    self.summary.skipped += len(todo) - i
+                    self.retry.add(feed.url)
+                break
+            task = asyncio.create_task(self._in_slot(entry))
+            running.add(task)
+            task.add_done_callback(finished)
+        if running:
+            await asyncio.wait(list(running))
+        if crashed:  # a bug in a stage, not bad input: let it surface
+            raise crashed[0]
+        return new
+
+    async def _in_slot(self, entry: FeedEntry) -> bool:
+        """Fetch, clean, dedup and write one entry in a slot taken by the caller; True when new."""
+        try:
             return await self._process_entry(entry)
+        finally:
+            self.slots.release()
 
     async def _process_entry(self, entry: FeedEntry) -> bool:
         link = normalize_url(entry.link)
