@@ -108,3 +108,19 @@ def test_older_state_file_is_upgraded_in_place(tmp_path):
         assert store.has_record("a" * 32)
     finally:
         store.close()
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("", 16476032584258269876),
+        ("one", 3815355558890182089),
+        ("one two", 561697725256166493),
+        ("The quick brown fox jumps over the lazy dog.", 8624727436966258293),
+        ("Le registre : Microsoft a dépensé XNUMX milliards", 18414839206437563148),
+    ],
+)
+def test_simhash_values_never_change(text, value):
+    """Simhashes are stored in the state file: a faster implementation must give the same
+    values, or near-duplicates of records saved by an older version go unnoticed."""
+    assert simhash(text) == value
