@@ -5,6 +5,10 @@ tables takes about 30 s), and CPU-bound work wants both cores. Each worker is a
 process started from a forkserver that has already imported the pipeline, so a
 start costs milliseconds and never forks a process that holds threads. A worker
 that overruns its limit is killed and replaced; the caller gets ExtractionTimeout.
+A worker is also replaced after ``max_pages`` pages: lxml and the parsers' caches leave a
+long-lived process a little bigger after every few hundred pages, and a fresh fork from
+the forkserver costs milliseconds (measured: workers grew 70 -> 79 MB from the 1,000- to
+the 10,000-page benchmark poll without it).
 
 ``WorkerPool.run`` blocks and is thread-safe: the async poller calls it through
 ``asyncio.to_thread``, one call per page.
@@ -24,6 +28,7 @@ from .errors import ExtractionTimeout, HarvesterError
 from .models import Page
 
 _PRELOAD = ["harvester._warm"]
+MAX_PAGES = 500  # pages a worker serves before it is replaced by a fresh one
 
 
 def _serve(conn, outlets: tuple[OutletConfig, ...], max_html: int) -> None:
@@ -54,6 +59,7 @@ def _serve(conn, outlets: tuple[OutletConfig, ...], max_html: int) -> None:
 class _Worker:
     process: multiprocessing.Process
     conn: object
+    jobs: int = 0
 
 
 def cpu_count() -> int:
@@ -70,8 +76,10 @@ class WorkerPool:
         timeout: float = 10.0,
         outlets: tuple[OutletConfig, ...] = (),
         max_html: int = Settings().max_extract_bytes,
+        max_pages: int = MAX_PAGES,
     ) -> None:
         self.size = size or cpu_count()
+        self.max_pages = max_pages
         self.timeout = timeout
         self.outlets = outlets
         self.max_html = max_html
@@ -101,6 +109,17 @@ class WorkerPool:
         with self._lock:
             self._all.remove(worker)
 
+    def _renew(self, worker: _Worker) -> _Worker:
+        """A fresh worker in place of one that has served ``max_pages`` pages (it is asked
+        to exit, and killed only if it does not)."""
+        try:
+            worker.conn.send(None)
+        except OSError:
+            pass
+        worker.process.join(timeout=2)
+        self._retire(worker)
+        return self._spawn()
+
     def run(self, page: Page) -> dict:
         """Process one page in a worker; returns the record or raises the stage's error."""
         return self._call(page, page.url)
@@ -119,12 +138,15 @@ class WorkerPool:
                 worker = self._spawn()
                 raise ExtractionTimeout(f"extraction took longer than {self.timeout:g}s", target=url)
             reply = worker.conn.recv()
+            worker.jobs += 1
         except (EOFError, OSError, BrokenPipeError):
             self._retire(worker)
             worker = self._spawn()
             raise errors.ExtractError("extraction worker died", target=url) from None
         finally:
             if not self._closed:
+                if worker.jobs >= self.max_pages:
+                    worker = self._renew(worker)
                 self._idle.put(worker)
         if reply[0] == "ok":
             return reply[1]

@@ -198,6 +198,33 @@ def test_per_host_cap_holds(server, tmp_path):
     assert len(os.listdir(tmp_path / "out")) == 9
 
 
+def test_feeds_in_progress_never_exceed_concurrency(server, tmp_path, monkeypatch):
+    """A feed's parsed entries live until its last entry is done: at most `concurrency`
+    feeds are in progress at once, so a poll of many feeds does not hold them all."""
+    from harvester import runner
+
+    cfg = make_config(server, tmp_path, concurrency=2, per_host_concurrency=2)
+    server.set_delay("/feeds/", 0.2)  # slow feeds, so they would overlap if they could
+    active = peak = 0
+    poll_feed = runner.Poller.poll_feed
+
+    async def counted(self, feed):
+        nonlocal active, peak
+        active += 1
+        peak = max(peak, active)
+        try:
+            await poll_feed(self, feed)
+        finally:
+            active -= 1
+
+    monkeypatch.setattr(runner.Poller, "poll_feed", counted)
+    code, summary = run_poll(cfg)
+
+    assert peak == 2  # reached (five feeds), never exceeded
+    assert summary.feeds == 5 and summary.new == 9 and summary.duplicates == 1 and robots_failure_only(summary)
+    assert len(os.listdir(tmp_path / "out")) == 9  # which copy of the duplicate is kept varies here
+
+
 def test_case13_robots_disallow_is_obeyed(server, tmp_path):
     cfg = make_config(server, tmp_path, feeds=["zephyrnet.xml"])
 

@@ -46,6 +46,19 @@ def test_case21_pathological_html_hits_the_hard_timeout_and_the_worker_recovers(
         assert record["title"] == "Harbour reopens"
 
 
+def test_workers_are_replaced_after_max_pages_and_pages_keep_flowing():
+    """Memory stays flat over long polls: a worker serves max_pages pages, then a fresh one
+    takes its place (the same records come back)."""
+    with WorkerPool(size=1, timeout=30, max_pages=2) as pool:
+        pids, titles = [], []
+        for i in range(5):
+            pids.append(pool._all[0].process.pid)
+            titles.append(pool.run(Page(html=GOOD, url=f"https://e.example/{i}", fetched_at=NOW))["title"])
+        assert titles == ["Harbour reopens"] * 5
+        assert pids[0] == pids[1] != pids[2] == pids[3] != pids[4]
+        assert len(pool._all) == 1 and pool._all[0].process.is_alive()
+
+
 def test_case21_huge_flat_page_is_cut_before_extraction_and_says_so():
     filler = "<p>" + "filler words here " * 40 + "</p>\n"
     html = GOOD.replace("</article>", "</article><aside>" + filler * 30_000 + "</aside>")
