@@ -858,6 +858,16 @@ def _mb(n: float) -> str:
     return f"{n / 1e6:.0f}"
 
 
+def _per_process(peaks: list) -> str:
+    """'m72 f64 r13 w77 w77 (w: largest of 22)': workers are renewed every few hundred
+    pages, so a long poll has many; the two largest stand for them."""
+    others = [f"{role[0]}{_mb(v)}" for role, v in peaks if role != "worker"]
+    workers = sorted((v for role, v in peaks if role == "worker"), reverse=True)
+    shown = " ".join(f"w{_mb(v)}" for v in workers[:2])
+    more = f" (w: largest of {len(workers)})" if len(workers) > 2 else ""
+    return " ".join([*others, shown]) + more
+
+
 def _verdict(ok: bool) -> str:
     return "met" if ok else "NOT MET"
 
@@ -892,7 +902,7 @@ def print_report(res: dict) -> list[dict]:
         ("peak PSS MB, tree", lambda r: _mb(r["first"]["peak_pss_tree"])),
         ("  second poll: RSS tree / main", lambda r: f"{_mb(r['second']['peak_rss_tree'])} / {_mb(r['second']['peak_rss_main'])}"),
         ("processes in tree (max)", lambda r: f"{r['first']['processes']}"),
-        ("  per process: m f w r", lambda r: " ".join(f"{role[0]}{_mb(v)}" for role, v in r["first"]["per_process"])),
+        ("  peak per process: m f w r", lambda r: _per_process(r["first"]["per_process"])),
         ("bytes sent, first poll", lambda r: f"{r['server_first']['bytes_out']:,}"),
         ("bytes sent, second poll", lambda r: f"{r['server_second']['bytes_out']:,}"),
         ("second / first", lambda r: f"{r['bytes_ratio'] * 100:.3f} %"),

@@ -8,6 +8,7 @@ network backend that fails the test if the guard lets a connection through.
 from __future__ import annotations
 
 import asyncio
+import codecs
 import dataclasses
 import email.utils
 import gzip
@@ -727,3 +728,10 @@ def test_the_fence_stops_any_connection_beyond_loopback():
     with pytest.raises(ExceptionGroup) as caught:  # anyio's happy eyeballs groups it
         fetch("http://192.0.2.1/", LOOPBACK)  # even with the guard off, the test cannot leave
     assert caught.group_contains(AssertionError, match="192.0.2.1")
+
+
+def test_case17_valid_utf8_controls_are_stripped_and_clean_text_is_untouched():
+    # the UTF-8 fast path: controls found from the bytes, removed from the text
+    assert decode_html("Zürich\x00 – \x07東京\x1b\x7f\t\n".encode("utf-8"), None) == "Zürich – 東京\x7f\t\n"
+    assert decode_html("Zürich – 東京\r\n".encode("utf-8"), "text/html; charset=iso-8859-1") == "Zürich – 東京\r\n"
+    assert decode_html(codecs.BOM_UTF8 + "a\x01b".encode("utf-8"), None) == "ab"  # BOM dropped, not kept
