@@ -861,7 +861,8 @@ def _mb(n: float) -> str:
 def _per_process(peaks: list) -> str:
     """'m72 f64 r13 w77 w77 (w: largest of 22)': workers are renewed every few hundred
     pages, so a long poll has many; the two largest stand for them."""
-    others = [f"{role[0]}{_mb(v)}" for role, v in peaks if role != "worker"]
+    # (a process caught between fork and exec shows as a 0 MB "child": left out)
+    others = [f"{role[0]}{_mb(v)}" for role, v in peaks if role != "worker" and v >= 1e6]
     workers = sorted((v for role, v in peaks if role == "worker"), reverse=True)
     shown = " ".join(f"w{_mb(v)}" for v in workers[:2])
     more = f" (w: largest of {len(workers)})" if len(workers) > 2 else ""
