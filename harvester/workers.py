@@ -5,10 +5,10 @@ tables takes about 30 s), and CPU-bound work wants both cores. Each worker is a
 process started from a forkserver that has already imported the pipeline, so a
 start costs milliseconds and never forks a process that holds threads. A worker
 that overruns its limit is killed and replaced; the caller gets ExtractionTimeout.
-A worker is also replaced after ``max_pages`` pages: lxml and the parsers' caches leave a
-long-lived process a little bigger after every few hundred pages, and a fresh fork from
-the forkserver costs milliseconds (measured: workers grew 70 -> 79 MB from the 1,000- to
-the 10,000-page benchmark poll without it).
+A worker is also replaced after ``max_pages`` pages, so that whatever a long-lived process
+accumulates (lxml's and the parsers' caches, heap fragmentation) is bounded whatever the
+length of the run; a fresh fork from the forkserver costs milliseconds. (Benchmark polls:
+each worker peaks at 77-78 MB at 1,000, 4,000 and 10,000 pages.)
 
 ``WorkerPool.run`` blocks and is thread-safe: the async poller calls it through
 ``asyncio.to_thread``, one call per page.
