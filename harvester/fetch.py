@@ -742,18 +742,14 @@ def decode_html(body: bytes, content_type: str | None) -> str:
     Never raises; NUL, C0 controls (except tab and newlines) and lone
     surrogates are removed.
     """
-    if not body.startswith(_BOM_PREFIXES):
-        try:  # most pages: valid UTF-8, decoded once (detect_charset would decode it to check)
-            text = body.decode("utf-8")
-        except UnicodeDecodeError:
-            pass
-        else:
-            # In valid UTF-8 a C0 control is exactly a C0 byte, and strict decoding leaves
-            # no lone surrogate: the (slow) scan of the text is needed only when the bytes
-            # hold a control (bytes.translate is ~5x cheaper than the regex on the text).
-            if len(body.translate(None, _C0_BYTES)) != len(body):
-                text = _CONTROLS.sub("", text)
-            return text
+    text = None if body.startswith(_BOM_PREFIXES) else _utf8(body)
+    if text is not None:  # most pages: decoded once, as detect_charset would check it
+        # In valid UTF-8 a C0 control is exactly a C0 byte, and strict decoding leaves no
+        # lone surrogate: the (slow) scan of the text is needed only when the bytes hold a
+        # control (bytes.translate is ~5x cheaper than the regex on the text).
+        if len(body.translate(None, _C0_BYTES)) != len(body):
+            text = _CONTROLS.sub("", text)
+        return text
     encoding, _source = detect_charset(body, content_type)
     try:
         text = body.decode(encoding, errors="replace")
@@ -771,7 +767,7 @@ def detect_charset(body: bytes, content_type: str | None = None) -> tuple[str, s
     for bom, encoding in _BOMS:
         if body.startswith(bom):
             return encoding, "bom"
-    if _is_utf8(body):
+    if _utf8(body) is not None:
         return "utf-8", "utf-8"
     header = _HEADER_CHARSET.search(content_type or "")
     encoding = _codec(header.group(1)) if header else None
@@ -788,12 +784,12 @@ def detect_charset(body: bytes, content_type: str | None = None) -> tuple[str, s
     return (detected, "detected") if detected else ("cp1252", "fallback")
 
 
-def _is_utf8(body: bytes) -> bool:
+def _utf8(body: bytes) -> str | None:
+    """BODY as text if it is valid UTF-8, else None."""
     try:
-        body.decode("utf-8")
+        return body.decode("utf-8")
     except UnicodeDecodeError:
-        return False
-    return True
+        return None
 
 
 def _codec(label: str, *, from_meta: bool = False) -> str | None:
