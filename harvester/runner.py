@@ -172,6 +172,7 @@ class Poller:
     # are not kept, or the next poll's 304 would hide those entries until the feed changes
     retry: set[str] = field(default_factory=set)
     slots: asyncio.Semaphore | None = None
+    writing: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def __post_init__(self) -> None:
         # entries in flight at once: enough to keep the fetcher's own limits busy
@@ -320,7 +321,7 @@ class Poller:
                 self.retry.add(entry.feed_url)
             return False
         try:
-            return self.store_record(entry, link, normalize_url(resp.url if resp else entry.link), record)
+            return await self.store_record(entry, link, normalize_url(resp.url if resp else entry.link), record)
         except StoreError as exc:
             # disk full, permissions: stop cleanly; nothing unwritten is marked done
             _fail(self.summary, exc, entry.link)
@@ -328,22 +329,29 @@ class Poller:
             self.halt()
             return False
 
-    def store_record(self, entry: FeedEntry, link: str, final_url: str, record: dict) -> bool:
+    async def store_record(self, entry: FeedEntry, link: str, final_url: str, record: dict) -> bool:
         urls = sorted({link, final_url})
         text_hash = simhash(record["text"])
-        duplicate = None
-        if not self.store.has_record(record["id"]):
-            duplicate = self.store.find_duplicate(record, text_hash)
-        if duplicate is not None:
-            log.info("poll: %s is a duplicate of record %s", entry.link, duplicate)
-            self.store.mark_done(feed_url=entry.feed_url, entry_id=entry.entry_id, link=link, record_id=duplicate, urls=urls)
-            self.summary.duplicates += 1
-            return False
-        self.sink.emit(record)  # on disk before the entry is marked done
-        self.store.mark_done(
-            feed_url=entry.feed_url, entry_id=entry.entry_id, link=link, record_id=record["id"],
-            urls=urls, record=record, text_hash=text_hash,
-        )  # fmt: skip
+        # duplicate check, file, state: one record at a time, as one step (a copy arriving
+        # meanwhile must see this record)
+        async with self.writing:
+            duplicate = None
+            if not self.store.has_record(record["id"]):
+                duplicate = self.store.find_duplicate(record, text_hash)
+            if duplicate is not None:
+                log.info("poll: %s is a duplicate of record %s", entry.link, duplicate)
+                self.store.mark_done(feed_url=entry.feed_url, entry_id=entry.entry_id, link=link,
+                                     record_id=duplicate, urls=urls)  # fmt: skip
+                self.summary.duplicates += 1
+                return False
+            # On disk before the entry is marked done. Written from a thread: the file's two
+            # fsyncs (milliseconds, far more on a slow disk) would otherwise stop every
+            # fetch in the event loop meanwhile.
+            await asyncio.to_thread(self.sink.emit, record)
+            self.store.mark_done(
+                feed_url=entry.feed_url, entry_id=entry.entry_id, link=link, record_id=record["id"],
+                urls=urls, record=record, text_hash=text_hash,
+            )  # fmt: skip
         self.summary.new += 1
         return True
 

@@ -225,6 +225,34 @@ def test_feeds_in_progress_never_exceed_concurrency(server, tmp_path, monkeypatc
     assert len(os.listdir(tmp_path / "out")) == 9  # which copy of the duplicate is kept varies here
 
 
+def test_fetching_goes_on_while_a_record_is_written(server, tmp_path, monkeypatch):
+    """The record file (two fsyncs) is written off the event loop: while the first record's
+    write is held, the poller must still fetch. With one request per host at a time, two
+    requests arriving after the write began prove the loop read an answer and sent again."""
+    from harvester import runner
+
+    cfg = make_config(server, tmp_path)
+    server.set_delay("/pages/", 0.2)  # fetching is the slow part: pages remain to fetch
+    emit = runner.Sink.emit
+    went_on: list[bool] = []
+
+    def held_emit(self, record):
+        if not went_on:  # the first record only
+            started = time.monotonic()
+            deadline = started + 10
+            while time.monotonic() < deadline and sum(r.time > started for r in server.requests) < 2:
+                time.sleep(0.01)
+            went_on.append(sum(r.time > started for r in server.requests) >= 2)
+        emit(self, record)
+
+    monkeypatch.setattr(runner.Sink, "emit", held_emit)
+    code, summary = run_poll(cfg)
+
+    assert went_on == [True]
+    assert code == 0 and summary.new == 9 and summary.duplicates == 1 and robots_failure_only(summary)
+    assert_golden(tmp_path / "out", server.base_url)
+
+
 def test_case13_robots_disallow_is_obeyed(server, tmp_path):
     cfg = make_config(server, tmp_path, feeds=["zephyrnet.xml"])
 
