@@ -195,3 +195,16 @@ def cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or "unknown"
+
+
+def proc_kib(pid: int, name: str, field: str) -> int:
+    """A kB figure of /proc/PID/NAME (``proc_kib(pid, "status", "VmHWM")``,
+    ``proc_kib(pid, "smaps_rollup", "Pss")``); 0 when the process is gone or has no such line."""
+    try:
+        with open(f"/proc/{pid}/{name}", "rb") as fh:
+            for line in fh:
+                if line.startswith(field.encode() + b":"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0

@@ -56,9 +56,11 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 TESTS = REPO_ROOT / "tests"
 PAGES = REPO_ROOT / "fixtures" / "pages"
 FEED_FIXTURES = REPO_ROOT / "fixtures" / "feeds"
-if str(TESTS) not in sys.path:
-    sys.path.insert(0, str(TESTS))
+for folder in (TESTS, Path(__file__).resolve().parent):  # tests/hostile.py; bench/aeb.py (also when loaded by path)
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
 
+from aeb import proc_kib  # noqa: E402
 from hostile import Loopback, endless_chunked, gzip_bomb, head, raw, redirect, reply, truncated  # noqa: E402
 
 MiB = 1024 * 1024
@@ -536,27 +538,6 @@ def _children(pid: int) -> list[int]:
     return kids
 
 
-def _status_kib(pid: int, field: str) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def _pss_kib(pid: int) -> int:
-    """Proportional set size: shared pages (forkserver copy-on-write) split among sharers."""
-    try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
 def _role(pid: int, depth: int) -> str:
     """poller (depth 0); its children: forkserver, resource tracker; the forkserver's: workers."""
     if depth == 0:
@@ -607,8 +588,8 @@ def run_poll(config: Path, workdir: Path, label: str) -> PollRun:
     def sample() -> None:
         while proc.poll() is None:
             pids = tree(proc.pid)
-            rss = {pid: _status_kib(pid, "VmRSS") for pid in pids}
-            pss = sum(_pss_kib(pid) for pid in pids)
+            rss = {pid: proc_kib(pid, "status", "VmRSS") for pid in pids}
+            pss = sum(proc_kib(pid, "smaps_rollup", "Pss") for pid in pids)  # shared pages split among sharers
             for pid, kib in rss.items():
                 if kib:
                     key = f"{_role(pid, pids[pid])} {pid}"

@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from aeb import BenchPage, DEFAULT_DATA, REPO_ROOT, cpu_model, load_pages
+from aeb import BenchPage, DEFAULT_DATA, REPO_ROOT, cpu_model, load_pages, proc_kib
 
 PEER_HOST = "bench.localhost"  # RFC 6761: .localhost is loopback; see trafilatura_cli_shim()
 ENTRIES_PER_FEED = 100
@@ -435,29 +435,6 @@ def _role(pid: int, main: int, stats: dict[int, tuple[int, str, float]]) -> str:
     return "child"
 
 
-def _hwm(pid: int) -> int:
-    """VmHWM: the process's own peak RSS (exact, kept by the kernel)."""
-    try:
-        with open(f"/proc/{pid}/status", "rb") as fh:
-            for line in fh:
-                if line.startswith(b"VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError):
-        pass
-    return 0
-
-
-def _pss(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
-            for line in fh:
-                if line.startswith(b"Pss:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError):
-        pass
-    return 0
-
-
 @dataclass
 class TreeRun:
     """What one subprocess and its descendants used."""
@@ -544,10 +521,10 @@ def run_tree(argv: list[str], *, cwd: Path, env: dict[str, str], stdout=subproce
         run.peak_rss_tree = max(run.peak_rss_tree, sum(rss.values()))
         run.peak_rss_main_sampled = max(run.peak_rss_main_sampled, rss.get(proc.pid, 0))
         if proc.pid in rss:
-            run.peak_rss_main = max(run.peak_rss_main, _hwm(proc.pid))
+            run.peak_rss_main = max(run.peak_rss_main, proc_kib(proc.pid, "status", "VmHWM") * 1024)  # kernel-kept peak
         run.processes = max(run.processes, len(alive))
         if n % PSS_EVERY == 1:
-            run.peak_pss_tree = max(run.peak_pss_tree, sum(_pss(p) for p in alive))
+            run.peak_pss_tree = max(run.peak_pss_tree, sum(proc_kib(p, "smaps_rollup", "Pss") for p in alive) * 1024)
         if n % 20 == 1:
             timeline.append((round(time.perf_counter() - start, 2), sum(rss.values()), rss.get(proc.pid, 0)))
         if not main_done and ended:
